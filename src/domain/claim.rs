@@ -1,0 +1,260 @@
+//! Validated request values. Every value here has passed the rulings'
+//! validation: amounts share the purchase currency, times are in order.
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+use super::money::Money;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ClaimReason {
+    ChangeOfMind,
+    NonDelivery,
+    ServiceOutage,
+    TechnicalIssue,
+    NotAsDescribed,
+    BillingError,
+    DuplicatePayment,
+    UnauthorizedTransaction,
+    DeviceIncompatibility,
+    ContentDissatisfaction,
+    SetupDifficulty,
+    WrongPlanSelected,
+    ServerSwitchRequest,
+    EndUserMismanagement,
+    ChannelUnavailable,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum CustomerType {
+    #[default]
+    Consumer,
+    Business,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum PriceType {
+    #[default]
+    Standard,
+    Promotional,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum PaymentMethod {
+    #[default]
+    Unspecified,
+    Card,
+    Paypal,
+    BankTransfer,
+    Crypto,
+    PanelBalance,
+    Other,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum IssueCause {
+    #[default]
+    Undiagnosed,
+    ServerSide,
+    CustomerSide,
+    Isp,
+    ThirdPartyApp,
+    ChannelSource,
+    ForceMajeure,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum OutageScope {
+    #[default]
+    Unspecified,
+    Full,
+    Partial,
+    SingleChannel,
+}
+
+/// A country as an ISO 3166-1 alpha-2 code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Country([u8; 2]);
+
+/// Every assigned ISO 3166-1 alpha-2 code.
+const COUNTRIES: &str = "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ \
+CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR \
+GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP \
+KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ \
+NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW \
+SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ \
+UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW";
+
+/// EU member states, the other EEA states (IS, LI, NO) and the United Kingdom:
+/// consumers there have a 14-day right of withdrawal from distance contracts.
+const WITHDRAWAL_RIGHT_COUNTRIES: &str =
+    "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK IS LI NO GB";
+
+impl Country {
+    /// An assigned ISO 3166-1 alpha-2 code, upper case.
+    pub fn from_code(code: &str) -> Option<Country> {
+        let bytes: [u8; 2] = code.as_bytes().try_into().ok()?;
+        if !bytes.iter().all(u8::is_ascii_uppercase) {
+            return None;
+        }
+        COUNTRIES
+            .split(' ')
+            .any(|c| c.as_bytes() == bytes)
+            .then_some(Country(bytes))
+    }
+
+    pub fn code(&self) -> &str {
+        std::str::from_utf8(&self.0).unwrap_or("ZZ")
+    }
+
+    pub fn has_statutory_withdrawal_right(&self) -> bool {
+        WITHDRAWAL_RIGHT_COUNTRIES
+            .split(' ')
+            .any(|c| c.as_bytes() == self.0)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Purchase {
+    pub order_id: String,
+    pub amount_paid: Money,
+    pub purchased_at: DateTime<Utc>,
+    pub delivered_at: Option<DateTime<Utc>>,
+    pub term_months: u32,
+    pub price_type: PriceType,
+    pub payment_method: PaymentMethod,
+    pub customer_type: CustomerType,
+    pub customer_country: Option<Country>,
+    pub express_consent_immediate_performance: bool,
+    pub invoice_number: String,
+    pub purchase_email: String,
+    pub reseller_id: String,
+    pub transaction_id: String,
+}
+
+impl Purchase {
+    /// Whether access details or credits had been delivered at `t`.
+    pub fn delivered_by(&self, t: DateTime<Utc>) -> bool {
+        self.delivered_at.is_some_and(|d| d <= t)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Outage {
+    pub duration: TimeDelta,
+    pub announced: bool,
+    pub scope: OutageScope,
+    pub resolved: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct SupportHistory {
+    pub contacted: bool,
+    pub first_contacted_at: Option<DateTime<Utc>>,
+    pub troubleshooting_completed: bool,
+    pub resolved: bool,
+    pub incompatibility_confirmed: bool,
+    pub compensation_offered: bool,
+    pub compensation_declined: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Claim {
+    pub reason: ClaimReason,
+    /// When the claim was filed; already defaulted to `evaluated_at`.
+    pub submitted_at: DateTime<Utc>,
+    pub issue_started_at: Option<DateTime<Utc>>,
+    pub cause: IssueCause,
+    pub outage: Option<Outage>,
+    pub support: SupportHistory,
+    pub description: String,
+    pub evidence_attachments: u32,
+    pub charged_amount: Option<Money>,
+    pub expected_amount: Option<Money>,
+    pub duplicate_amount: Option<Money>,
+    pub device_officially_supported: Option<bool>,
+    pub device_meets_minimum_requirements: Option<bool>,
+    pub terms_violation: bool,
+    pub chargeback_filed: bool,
+    pub concerns_adult_content: bool,
+}
+
+/// Languages the service answers in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Language {
+    #[default]
+    En,
+    Fr,
+}
+
+impl Language {
+    /// A BCP 47 tag's language: "fr", "fr-FR", "FR_ca" are French; anything
+    /// else is English; an empty tag is `None` (the policy's default).
+    pub fn from_tag(tag: &str) -> Option<Language> {
+        if tag.trim().is_empty() {
+            return None;
+        }
+        let primary = tag.trim().split(['-', '_']).next().unwrap_or("");
+        Some(if primary.eq_ignore_ascii_case("fr") {
+            Language::Fr
+        } else {
+            Language::En
+        })
+    }
+
+    pub fn tag(&self) -> &'static str {
+        match self {
+            Language::En => "en",
+            Language::Fr => "fr",
+        }
+    }
+}
+
+/// A validated EvaluateClaim request.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClaimRequest {
+    pub purchase: Purchase,
+    pub claim: Claim,
+    pub evaluated_at: DateTime<Utc>,
+}
+
+/// A validated QuoteRefund request.
+#[derive(Clone, Debug, PartialEq)]
+pub struct QuoteRequest {
+    pub purchase: Purchase,
+    pub as_of: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn countries() {
+        assert_eq!(COUNTRIES.split(' ').count(), 249);
+        assert!(Country::from_code("FR").is_some());
+        assert!(Country::from_code("fr").is_none());
+        assert!(Country::from_code("XX").is_none());
+        assert!(Country::from_code("UK").is_none()); // reserved, not assigned
+        assert!(Country::from_code("FRA").is_none());
+        assert_eq!(WITHDRAWAL_RIGHT_COUNTRIES.split(' ').count(), 31);
+        for c in WITHDRAWAL_RIGHT_COUNTRIES.split(' ') {
+            assert!(
+                Country::from_code(c).is_some_and(|c| c.has_statutory_withdrawal_right()),
+                "{c}"
+            );
+        }
+        assert!(Country::from_code("US").is_some_and(|c| !c.has_statutory_withdrawal_right()));
+        assert!(Country::from_code("CH").is_some_and(|c| !c.has_statutory_withdrawal_right()));
+    }
+
+    #[test]
+    fn languages() {
+        assert_eq!(Language::from_tag(""), None);
+        assert_eq!(Language::from_tag("fr"), Some(Language::Fr));
+        assert_eq!(Language::from_tag("fr-FR"), Some(Language::Fr));
+        assert_eq!(Language::from_tag("FR_ca"), Some(Language::Fr));
+        assert_eq!(Language::from_tag("en-GB"), Some(Language::En));
+        assert_eq!(Language::from_tag("de"), Some(Language::En));
+        assert_eq!(Language::from_tag("french"), Some(Language::En));
+    }
+}

@@ -1,0 +1,209 @@
+//! What the engine answers: a decision with the reasons that produced it.
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+
+use super::claim::Language;
+use super::list::List;
+use super::money::Money;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Decision {
+    Approved,
+    PartiallyApproved,
+    Denied,
+    NeedsReview,
+    NeedsInformation,
+    OfferCompensation,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum RefundMethod {
+    #[default]
+    None,
+    OriginalPayment,
+    PanelCredit,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CompensationKind {
+    SubscriptionExtension,
+    PanelCredit,
+    CashRefund,
+    ResendAccess,
+    DeliverCredits,
+    RenewalDiscount,
+    ServerSwitch,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Compensation {
+    pub kind: CompensationKind,
+    pub extension_days: u32,
+    pub bonus_days: u32,
+    pub bonus_negotiable: bool,
+    pub amount: Option<Money>,
+}
+
+impl Compensation {
+    pub fn of(kind: CompensationKind) -> Compensation {
+        Compensation {
+            kind,
+            extension_days: 0,
+            bonus_days: 0,
+            bonus_negotiable: false,
+            amount: None,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Consequence {
+    BarredFromFuturePurchases,
+    SubscriptionSuspension,
+    OrderRestriction,
+}
+
+/// One entry of a policy's reason-code catalog: the code, the clause of the
+/// policy text it implements, and a message for a support agent.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ReasonDef {
+    pub code: &'static str,
+    pub clause: &'static str,
+    pub en: &'static str,
+    pub fr: &'static str,
+}
+
+impl ReasonDef {
+    pub fn message(&self, lang: Language) -> &'static str {
+        match lang {
+            Language::En => self.en,
+            Language::Fr => self.fr,
+        }
+    }
+}
+
+pub type Reason = &'static ReasonDef;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Timeline {
+    pub acknowledge_by: Option<DateTime<Utc>>,
+    pub decide_by: Option<DateTime<Utc>>,
+    pub funds_earliest: Option<DateTime<Utc>>,
+    pub funds_latest: Option<DateTime<Utc>>,
+}
+
+/// The engine's answer to a claim. Built on the stack: no heap allocation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    pub decision: Decision,
+    /// What is paid (or recommended, or owed once information or a declined
+    /// offer arrives); rounded to the minor unit by [`Outcome::finish`].
+    pub refund_amount: Money,
+    pub refund_method: RefundMethod,
+    pub alternatives: List<Compensation, 4>,
+    /// The primary reason first.
+    pub reasons: List<Reason, 6>,
+    pub missing_information: List<&'static str, 8>,
+    pub resubmit_after: Option<DateTime<Utc>>,
+    pub claim_deadline: Option<DateTime<Utc>>,
+    pub timeline: Timeline,
+    pub consequences: List<Consequence, 3>,
+}
+
+impl Outcome {
+    /// A decision with one reason and nothing to pay yet.
+    pub fn new(decision: Decision, reason: Reason, zero: Money) -> Outcome {
+        let mut reasons = List::new();
+        reasons.push(reason);
+        Outcome {
+            decision,
+            refund_amount: Money::zero(zero.currency()),
+            refund_method: RefundMethod::None,
+            alternatives: List::new(),
+            reasons,
+            missing_information: List::new(),
+            resubmit_after: None,
+            claim_deadline: None,
+            timeline: Timeline::default(),
+            consequences: List::new(),
+        }
+    }
+
+    pub fn denied(reason: Reason, currency_of: Money) -> Outcome {
+        Outcome::new(Decision::Denied, reason, currency_of)
+    }
+
+    /// Pays `amount` (rounded at the end) by `method`.
+    pub fn paying(mut self, amount: Money, method: RefundMethod) -> Outcome {
+        self.refund_amount = amount;
+        self.refund_method = method;
+        self
+    }
+
+    pub fn with_reason(mut self, reason: Reason) -> Outcome {
+        self.reasons.push(reason);
+        self
+    }
+
+    pub fn with_alternative(mut self, alternative: Compensation) -> Outcome {
+        self.alternatives.push(alternative);
+        self
+    }
+
+    pub fn primary_reason(&self) -> Option<Reason> {
+        self.reasons.first()
+    }
+
+    /// Rounds the amount to the currency's minor unit (round-half-even), once.
+    pub fn finish(mut self) -> Outcome {
+        self.refund_amount = self.refund_amount.rounded();
+        self.alternatives = self
+            .alternatives
+            .iter()
+            .map(|mut a| {
+                a.amount = a.amount.map(Money::rounded);
+                a
+            })
+            .collect();
+        self
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RefundBasis {
+    Full,
+    ProratedUnused,
+    None,
+}
+
+/// One stretch of time during which one refund basis applies. A window
+/// covers the instants after `starts_at` up to and including `ends_at`
+/// (the first window of a schedule also covers its `starts_at`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Window {
+    pub starts_at: DateTime<Utc>,
+    /// `None`: open-ended.
+    pub ends_at: Option<DateTime<Utc>>,
+    pub basis: RefundBasis,
+    pub amount_at_start: Money,
+    pub reason: Reason,
+}
+
+impl Window {
+    pub fn contains(&self, t: DateTime<Utc>, first: bool) -> bool {
+        let after_start = t > self.starts_at || (first && t == self.starts_at);
+        after_start && self.ends_at.is_none_or(|e| t <= e)
+    }
+}
+
+/// The answer to QuoteRefund.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Quote {
+    pub refundable_now: Money,
+    pub basis: RefundBasis,
+    /// Unused share of the term at `as_of`, in `[0, 1]`, 4 decimal places at most.
+    pub unused_fraction: Decimal,
+    pub schedule: List<Window, 6>,
+    pub reasons: List<Reason, 3>,
+}

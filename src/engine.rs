@@ -1,0 +1,138 @@
+//! The decision engine: statutory floor, then the policy.
+//!
+//! Order of rules (POLICY_RULINGS.md): request validation (done before this
+//! module, at the edge) -> statutory floor -> hard exclusions (terms
+//! violation) -> the reason's own rule -> required information -> amount,
+//! method, alternatives, timeline. The floor is computed last but wins: it
+//! overrides whatever the policy decided.
+
+use chrono::{DateTime, Utc};
+use rust_decimal::{Decimal, RoundingStrategy};
+
+use crate::domain::claim::{ClaimRequest, Purchase, QuoteRequest};
+use crate::domain::decision::{Outcome, Quote, Reason, RefundBasis, Window};
+use crate::domain::list::List;
+use crate::domain::money::Money;
+use crate::domain::term::Term;
+use crate::policies::{statutory, PolicyId, Segments};
+
+/// Decides one claim. Always answers; never fails.
+pub fn evaluate(policy: PolicyId, req: &ClaimRequest) -> Outcome {
+    let meta = policy.meta();
+    let mut out = if req.claim.terms_violation {
+        Outcome::denied(meta.terms_violation, req.purchase.amount_paid)
+    } else {
+        policy.evaluate(req)
+    };
+    if statutory::applies(&req.purchase, req.claim.submitted_at) {
+        out = statutory::withdraw(out, req).finish();
+        out.timeline = statutory::clamp_timeline(policy.timeline(req, &out), req);
+    } else {
+        out = out.finish();
+        out.timeline = policy.timeline(req, &out);
+    }
+    out
+}
+
+/// Quotes a no-fault refund at `as_of` and its schedule over the purchase's life.
+pub fn quote(policy: PolicyId, req: &QuoteRequest) -> Quote {
+    let p = &req.purchase;
+    let term = Term::new(p.purchased_at, p.delivered_at, p.term_months);
+    let mut segments = policy.quote(req, term);
+    if statutory::covers(p) {
+        let floor = statutory::segment(p);
+        let mut merged = Segments::new();
+        merged.push(floor);
+        for s in segments.iter() {
+            if s.until.is_none_or(|u| floor.until.is_none_or(|f| u > f)) {
+                merged.push(s);
+            }
+        }
+        segments = merged;
+    }
+    let schedule = windows(p, term, &segments);
+    let current = schedule
+        .iter()
+        .find(|w| w.ends_at.is_none_or(|e| req.as_of <= e))
+        .or(schedule.last());
+    let (refundable_now, basis, reason) = match current {
+        Some(w) => (
+            amount_at(p, term, w.basis, req.as_of),
+            w.basis,
+            Some(w.reason),
+        ),
+        None => (
+            Money::zero(p.amount_paid.currency()),
+            RefundBasis::None,
+            None,
+        ),
+    };
+    let mut reasons: List<Reason, 3> = List::new();
+    if let Some(r) = reason {
+        reasons.push(r);
+    }
+    Quote {
+        refundable_now,
+        basis,
+        unused_fraction: unused_fraction(p, term, req.as_of),
+        schedule,
+        reasons,
+    }
+}
+
+/// Turns segments into windows from the purchase on, dropping empty ones.
+fn windows(p: &Purchase, term: Option<Term>, segments: &Segments) -> List<Window, 6> {
+    let mut schedule: List<Window, 6> = List::new();
+    let mut start = p.purchased_at;
+    for s in segments.iter() {
+        if let Some(until) = s.until {
+            if until < start || (until == start && !schedule.is_empty()) {
+                continue;
+            }
+        }
+        schedule.push(Window {
+            starts_at: start,
+            ends_at: s.until,
+            basis: s.basis,
+            amount_at_start: amount_at(p, term, s.basis, start),
+            reason: s.reason,
+        });
+        match s.until {
+            Some(until) => start = until,
+            None => break,
+        }
+    }
+    schedule
+}
+
+fn amount_at(p: &Purchase, term: Option<Term>, basis: RefundBasis, t: DateTime<Utc>) -> Money {
+    let zero = Money::zero(p.amount_paid.currency());
+    match basis {
+        RefundBasis::Full => p.amount_paid.rounded(),
+        RefundBasis::ProratedUnused => term
+            .map_or(zero, |term| term.prorate(p.amount_paid, t))
+            .rounded(),
+        RefundBasis::None => zero.rounded(),
+    }
+}
+
+/// The unused share of the term at `t`, 4 decimal places (half-even); without
+/// a term, 1 before delivery and 0 after.
+fn unused_fraction(p: &Purchase, term: Option<Term>, t: DateTime<Utc>) -> Decimal {
+    let Some(term) = term else {
+        return if p.delivered_by(t) {
+            Decimal::ZERO
+        } else {
+            Decimal::ONE
+        };
+    };
+    let u = term.unused_from(t);
+    if u.total_seconds <= 0 {
+        return Decimal::ZERO;
+    }
+    Decimal::from(u.unused_seconds)
+        .checked_div(Decimal::from(u.total_seconds))
+        .unwrap_or(Decimal::ZERO)
+        .round_dp_with_strategy(4, RoundingStrategy::MidpointNearestEven)
+        .normalize()
+}

@@ -1,0 +1,17 @@
+//! Code generated from `proto/refund/eligibility/v1/eligibility.proto`.
+
+#![allow(
+    clippy::all,
+    clippy::pedantic,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+#![allow(missing_docs, unreachable_pub)]
+
+tonic::include_proto!("refund.eligibility.v1");
+
+/// The encoded descriptor set, served by server reflection.
+pub const FILE_DESCRIPTOR_SET: &[u8] =
+    tonic::include_file_descriptor_set!("eligibility_descriptor");

@@ -1,0 +1,74 @@
+//! The tonic implementation of `refund.eligibility.v1.EligibilityService`:
+//! decode, call the engine, encode.
+
+use chrono::Utc;
+use tonic::{Code, Request, Response, Status};
+use tonic_types::{ErrorDetails, StatusExt};
+
+use super::convert::{self, RequestError};
+use super::pb;
+use super::pb::eligibility_service_server::EligibilityService;
+use crate::domain::claim::Language;
+use crate::engine;
+
+/// The service; stateless: every answer is a function of the request and,
+/// where the request leaves them unset, the server clock.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct EligibilityApi;
+
+impl From<RequestError> for Status {
+    fn from(e: RequestError) -> Status {
+        match &e {
+            RequestError::Invalid(violations) => {
+                let mut details = ErrorDetails::new();
+                for v in violations {
+                    details.add_bad_request_violation(v.field.clone(), v.description.clone());
+                }
+                Status::with_error_details(Code::InvalidArgument, e.to_string(), details)
+            }
+            RequestError::PolicyNotFound(_) => Status::not_found(e.to_string()),
+        }
+    }
+}
+
+#[tonic::async_trait]
+impl EligibilityService for EligibilityApi {
+    async fn evaluate_claim(
+        &self,
+        request: Request<pb::EvaluateClaimRequest>,
+    ) -> Result<Response<pb::EvaluateClaimResponse>, Status> {
+        let input = convert::decode_evaluate(request.into_inner(), Utc::now())?;
+        let outcome = engine::evaluate(input.policy, &input.request);
+        let meta = input.policy.meta();
+        let lang = convert::language(input.language, meta);
+        Ok(Response::new(convert::evaluate_response(
+            &outcome,
+            meta,
+            lang,
+            input.request_id,
+            input.request.evaluated_at,
+        )))
+    }
+
+    async fn quote_refund(
+        &self,
+        request: Request<pb::QuoteRefundRequest>,
+    ) -> Result<Response<pb::QuoteRefundResponse>, Status> {
+        let input = convert::decode_quote(request.into_inner(), Utc::now())?;
+        let quote = engine::quote(input.policy, &input.request);
+        let meta = input.policy.meta();
+        Ok(Response::new(convert::quote_response(
+            &quote,
+            meta,
+            convert::language(input.language, meta),
+        )))
+    }
+
+    async fn list_policies(
+        &self,
+        request: Request<pb::ListPoliciesRequest>,
+    ) -> Result<Response<pb::ListPoliciesResponse>, Status> {
+        let lang = Language::from_tag(&request.get_ref().locale);
+        Ok(Response::new(convert::list_policies_response(lang)))
+    }
+}

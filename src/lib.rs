@@ -1,0 +1,15 @@
+//! refund-eligibility: a stateless gRPC service that decides refund claims
+//! for IPTV and digital-subscription merchants under compiled-in policies.
+//!
+//! Data flows one way: bytes -> [`grpc::convert`] -> [`domain`] values ->
+//! [`engine`] -> [`policies`] -> [`domain::decision::Outcome`] ->
+//! [`grpc::convert`] -> bytes. Nothing below [`grpc`] knows gRPC exists.
+
+pub mod domain;
+pub mod engine;
+pub mod grpc;
+pub mod i18n;
+pub mod policies;
+pub mod server;
+
+pub use grpc::pb;
