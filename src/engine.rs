@@ -56,16 +56,8 @@ pub fn quote(policy: PolicyId, req: &QuoteRequest) -> Quote {
         .find(|w| w.ends_at.is_none_or(|e| req.as_of <= e))
         .or(schedule.last());
     let (refundable_now, basis, reason) = match current {
-        Some(w) => (
-            amount_at(p, term, w.basis, req.as_of),
-            w.basis,
-            Some(w.reason),
-        ),
-        None => (
-            Money::zero(p.amount_paid.currency()),
-            RefundBasis::None,
-            None,
-        ),
+        Some(w) => (amount_at(p, term, w.basis, req.as_of), w.basis, Some(w.reason)),
+        None => (Money::zero(p.amount_paid.currency()), RefundBasis::None, None),
     };
     let mut reasons: List<Reason, 3> = List::new();
     if let Some(r) = reason {
@@ -109,9 +101,7 @@ fn amount_at(p: &Purchase, term: Option<Term>, basis: RefundBasis, t: DateTime<U
     let zero = Money::zero(p.amount_paid.currency());
     match basis {
         RefundBasis::Full => p.amount_paid.rounded(),
-        RefundBasis::ProratedUnused => term
-            .map_or(zero, |term| term.prorate(p.amount_paid, t))
-            .rounded(),
+        RefundBasis::ProratedUnused => term.map_or(zero, |term| term.prorate(p.amount_paid, t)).rounded(),
         RefundBasis::None => zero.rounded(),
     }
 }
@@ -120,11 +110,7 @@ fn amount_at(p: &Purchase, term: Option<Term>, basis: RefundBasis, t: DateTime<U
 /// a term, 1 before delivery and 0 after.
 fn unused_fraction(p: &Purchase, term: Option<Term>, t: DateTime<Utc>) -> Decimal {
     let Some(term) = term else {
-        return if p.delivered_by(t) {
-            Decimal::ZERO
-        } else {
-            Decimal::ONE
-        };
+        return if p.delivered_by(t) { Decimal::ZERO } else { Decimal::ONE };
     };
     let u = term.unused_from(t);
     if u.total_seconds <= 0 {

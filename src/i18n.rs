@@ -41,18 +41,12 @@ pub fn explanation(out: &Outcome, lang: Language) -> String {
     let _ = match (lang, amount.is_zero(), out.decision) {
         (Language::En, true, _) => write!(text, ": no refund."),
         (Language::Fr, true, _) => write!(text, " : aucun remboursement."),
-        (Language::En, false, Decision::NeedsReview) => write!(
-            text,
-            ": recommended refund {} {}.",
-            amount,
-            amount.currency()
-        ),
-        (Language::Fr, false, Decision::NeedsReview) => write!(
-            text,
-            " : remboursement recommandé de {} {}.",
-            amount,
-            amount.currency()
-        ),
+        (Language::En, false, Decision::NeedsReview) => {
+            write!(text, ": recommended refund {} {}.", amount, amount.currency())
+        }
+        (Language::Fr, false, Decision::NeedsReview) => {
+            write!(text, " : remboursement recommandé de {} {}.", amount, amount.currency())
+        }
         (Language::En, false, Decision::NeedsInformation | Decision::OfferCompensation) => {
             write!(
                 text,
@@ -112,10 +106,7 @@ pub fn explanation(out: &Outcome, lang: Language) -> String {
 
 /// A short description of an alternative for the agent to offer.
 pub fn compensation(c: &Compensation, lang: Language) -> String {
-    let amount = c
-        .amount
-        .map(|a| format!("{} {}", a, a.currency()))
-        .unwrap_or_default();
+    let amount = c.amount.map(|a| format!("{} {}", a, a.currency())).unwrap_or_default();
     match (c.kind, lang) {
         (CompensationKind::SubscriptionExtension, Language::En) => {
             let bonus = if c.bonus_negotiable {
@@ -123,10 +114,7 @@ pub fn compensation(c: &Compensation, lang: Language) -> String {
             } else {
                 ""
             };
-            format!(
-                "Extend the subscription by {} day(s){bonus}",
-                c.extension_days
-            )
+            format!("Extend the subscription by {} day(s){bonus}", c.extension_days)
         }
         (CompensationKind::SubscriptionExtension, Language::Fr) => {
             let bonus = if c.bonus_negotiable {
@@ -134,10 +122,7 @@ pub fn compensation(c: &Compensation, lang: Language) -> String {
             } else {
                 ""
             };
-            format!(
-                "Prolonger l'abonnement de {} jour(s){bonus}",
-                c.extension_days
-            )
+            format!("Prolonger l'abonnement de {} jour(s){bonus}", c.extension_days)
         }
         (CompensationKind::PanelCredit, Language::En) => {
             format!("Credit {amount} to the reseller panel")
@@ -151,27 +136,15 @@ pub fn compensation(c: &Compensation, lang: Language) -> String {
         (CompensationKind::CashRefund, Language::Fr) => {
             format!("Rembourser {amount} sur le moyen de paiement d'origine")
         }
-        (CompensationKind::ResendAccess, Language::En) => {
-            "Send the access details again".to_owned()
-        }
-        (CompensationKind::ResendAccess, Language::Fr) => {
-            "Renvoyer les identifiants d'accès".to_owned()
-        }
-        (CompensationKind::DeliverCredits, Language::En) => {
-            "Deliver the purchased credits".to_owned()
-        }
+        (CompensationKind::ResendAccess, Language::En) => "Send the access details again".to_owned(),
+        (CompensationKind::ResendAccess, Language::Fr) => "Renvoyer les identifiants d'accès".to_owned(),
+        (CompensationKind::DeliverCredits, Language::En) => "Deliver the purchased credits".to_owned(),
         (CompensationKind::DeliverCredits, Language::Fr) => "Livrer les crédits achetés".to_owned(),
-        (CompensationKind::RenewalDiscount, Language::En) => {
-            "Offer a discount on the next renewal".to_owned()
-        }
+        (CompensationKind::RenewalDiscount, Language::En) => "Offer a discount on the next renewal".to_owned(),
         (CompensationKind::RenewalDiscount, Language::Fr) => {
             "Proposer une remise sur le prochain renouvellement".to_owned()
         }
-        (CompensationKind::ServerSwitch, Language::En) => {
-            "Move the customer to another server".to_owned()
-        }
-        (CompensationKind::ServerSwitch, Language::Fr) => {
-            "Basculer le client sur un autre serveur".to_owned()
-        }
+        (CompensationKind::ServerSwitch, Language::En) => "Move the customer to another server".to_owned(),
+        (CompensationKind::ServerSwitch, Language::Fr) => "Basculer le client sur un autre serveur".to_owned(),
     }
 }

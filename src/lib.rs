@@ -9,6 +9,7 @@ pub mod domain;
 pub mod engine;
 pub mod grpc;
 pub mod i18n;
+pub mod json;
 pub mod policies;
 pub mod server;
 

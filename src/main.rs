@@ -29,18 +29,10 @@ enum Command {
 #[derive(clap::Args, Debug, Clone)]
 struct ServeArgs {
     /// Address the gRPC server listens on.
-    #[arg(
-        long,
-        env = "REFUND_ELIGIBILITY_LISTEN",
-        default_value = "0.0.0.0:50051"
-    )]
+    #[arg(long, env = "REFUND_ELIGIBILITY_LISTEN", default_value = "0.0.0.0:50051")]
     listen: SocketAddr,
     /// Seconds in-flight calls get to finish after SIGTERM or Ctrl-C.
-    #[arg(
-        long,
-        env = "REFUND_ELIGIBILITY_SHUTDOWN_GRACE_SECS",
-        default_value_t = 10
-    )]
+    #[arg(long, env = "REFUND_ELIGIBILITY_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
     shutdown_grace_secs: u64,
     /// Largest request message accepted, in bytes.
     #[arg(long, env = "REFUND_ELIGIBILITY_MAX_MESSAGE_BYTES", default_value_t = 64 * 1024)]
@@ -53,10 +45,7 @@ fn main() -> ExitCode {
         Some(Command::Serve(args)) => args,
         None => cli.serve,
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("refund-eligibility: cannot start the runtime: {e}");
@@ -74,10 +63,7 @@ fn main() -> ExitCode {
 
 async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
-    eprintln!(
-        "refund-eligibility: serving gRPC on {}",
-        listener.local_addr()?
-    );
+    eprintln!("refund-eligibility: serving gRPC on {}", listener.local_addr()?);
     let config = ServerConfig {
         shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
         max_message_bytes: args.max_message_bytes,

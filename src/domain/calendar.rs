@@ -7,10 +7,7 @@
 //! the start's local date. Days are bounded by local midnights converted to
 //! UTC, so a daylight-saving switch only moves where a day starts and ends.
 
-use chrono::{
-    DateTime, Datelike, Days, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, TimeZone, Utc,
-    Weekday,
-};
+use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, TimeZone, Utc, Weekday};
 use chrono_tz::Tz;
 
 /// Holiday sets a calendar can use.

@@ -107,9 +107,7 @@ impl Country {
     }
 
     pub fn has_statutory_withdrawal_right(&self) -> bool {
-        WITHDRAWAL_RIGHT_COUNTRIES
-            .split(' ')
-            .any(|c| c.as_bytes() == self.0)
+        WITHDRAWAL_RIGHT_COUNTRIES.split(' ').any(|c| c.as_bytes() == self.0)
     }
 }
 

@@ -210,10 +210,7 @@ impl Currency {
             .binary_search_by(|(c, _)| c.as_bytes().cmp(&bytes[..]))
             .ok()
             .and_then(|i| CURRENCIES.get(i))
-            .map(|&(_, exponent)| Currency {
-                code: bytes,
-                exponent,
-            })
+            .map(|&(_, exponent)| Currency { code: bytes, exponent })
     }
 
     pub fn code(&self) -> &str {
@@ -255,17 +252,12 @@ impl Money {
         }
         let scale = frac.map_or(0, str::len);
         if scale > usize::from(currency.exponent) {
-            return Err(MoneyError::TooPrecise(
-                amount.to_owned(),
-                currency,
-                currency.exponent,
-            ));
+            return Err(MoneyError::TooPrecise(amount.to_owned(), currency, currency.exponent));
         }
         if int.trim_start_matches('0').len() > MAX_INTEGER_DIGITS {
             return Err(MoneyError::TooLarge(amount.to_owned()));
         }
-        let value = Decimal::from_str_exact(amount)
-            .map_err(|_| MoneyError::Malformed(amount.to_owned()))?;
+        let value = Decimal::from_str_exact(amount).map_err(|_| MoneyError::Malformed(amount.to_owned()))?;
         Ok(Money {
             amount: value,
             currency,
@@ -380,34 +372,17 @@ mod tests {
 
     #[test]
     fn parse_accepts_plain_decimals() {
-        assert_eq!(
-            Money::parse(cur("EUR"), "29.99").unwrap().to_string(),
-            "29.99"
-        );
-        assert_eq!(
-            Money::parse(cur("EUR"), "29.9").unwrap().to_string(),
-            "29.90"
-        );
+        assert_eq!(Money::parse(cur("EUR"), "29.99").unwrap().to_string(), "29.99");
+        assert_eq!(Money::parse(cur("EUR"), "29.9").unwrap().to_string(), "29.90");
         assert_eq!(Money::parse(cur("EUR"), "0").unwrap().to_string(), "0.00");
-        assert_eq!(
-            Money::parse(cur("JPY"), "1500").unwrap().to_string(),
-            "1500"
-        );
-        assert_eq!(
-            Money::parse(cur("KWD"), "10.125").unwrap().to_string(),
-            "10.125"
-        );
-        assert_eq!(
-            Money::parse(cur("EUR"), "000012.50").unwrap().to_string(),
-            "12.50"
-        );
+        assert_eq!(Money::parse(cur("JPY"), "1500").unwrap().to_string(), "1500");
+        assert_eq!(Money::parse(cur("KWD"), "10.125").unwrap().to_string(), "10.125");
+        assert_eq!(Money::parse(cur("EUR"), "000012.50").unwrap().to_string(), "12.50");
     }
 
     #[test]
     fn parse_rejects_everything_else() {
-        for bad in [
-            "", "-1", "+1", "1e3", "1.", ".5", "1.2.3", " 1", "1,50", "NaN", "１",
-        ] {
+        for bad in ["", "-1", "+1", "1e3", "1.", ".5", "1.2.3", " 1", "1,50", "NaN", "１"] {
             assert!(
                 matches!(Money::parse(cur("EUR"), bad), Err(MoneyError::Malformed(_))),
                 "{bad}"

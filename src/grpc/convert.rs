@@ -5,12 +5,12 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 use super::pb;
 use crate::domain::claim::{
-    Claim, ClaimReason, ClaimRequest, Country, CustomerType, IssueCause, Language, Outage,
-    OutageScope, PaymentMethod, PriceType, Purchase, QuoteRequest, SupportHistory,
+    Claim, ClaimReason, ClaimRequest, Country, CustomerType, IssueCause, Language, Outage, OutageScope, PaymentMethod,
+    PriceType, Purchase, QuoteRequest, SupportHistory,
 };
 use crate::domain::decision::{
-    Compensation, CompensationKind, Consequence, Decision, Outcome, Quote, Reason, RefundBasis,
-    RefundMethod, Timeline, Window,
+    Compensation, CompensationKind, Consequence, Decision, Outcome, Quote, Reason, RefundBasis, RefundMethod, Timeline,
+    Window,
 };
 use crate::domain::money::{Currency, Money};
 use crate::domain::term::MAX_TERM_MONTHS;
@@ -59,38 +59,31 @@ impl Violations {
         value
     }
 
-    fn timestamp(
-        &mut self,
-        ts: Option<&prost_types::Timestamp>,
-        field: &str,
-    ) -> Option<DateTime<Utc>> {
+    fn timestamp(&mut self, ts: Option<&prost_types::Timestamp>, field: &str) -> Option<DateTime<Utc>> {
         let ts = ts?;
         // The range protobuf's Timestamp allows: 0001-01-01 to 9999-12-31.
         const MIN: i64 = -62_135_596_800;
         const MAX: i64 = 253_402_300_799;
         let nanos = u32::try_from(ts.nanos).ok().filter(|n| *n < 1_000_000_000);
         match nanos {
-            Some(n) if (MIN..=MAX).contains(&ts.seconds) => DateTime::from_timestamp(ts.seconds, n)
-                .or_else(|| {
-                    self.add(field, format!("timestamp {}s is out of range", ts.seconds));
-                    None
-                }),
+            Some(n) if (MIN..=MAX).contains(&ts.seconds) => DateTime::from_timestamp(ts.seconds, n).or_else(|| {
+                self.add(field, format!("timestamp {}s is out of range", ts.seconds));
+                None
+            }),
             _ => {
                 self.add(
                     field,
-                    format!("timestamp {{seconds: {}, nanos: {}}} is not a valid instant between years 1 and 9999", ts.seconds, ts.nanos),
+                    format!(
+                        "timestamp {{seconds: {}, nanos: {}}} is not a valid instant between years 1 and 9999",
+                        ts.seconds, ts.nanos
+                    ),
                 );
                 None
             }
         }
     }
 
-    fn enumeration<T>(
-        &mut self,
-        value: i32,
-        field: &str,
-        decode: impl Fn(i32) -> Option<T>,
-    ) -> Option<T> {
+    fn enumeration<T>(&mut self, value: i32, field: &str, decode: impl Fn(i32) -> Option<T>) -> Option<T> {
         let decoded = decode(value);
         if decoded.is_none() {
             self.add(field, format!("unknown enum value {value}"));
@@ -103,21 +96,14 @@ impl Violations {
         if currency.is_none() {
             self.add(
                 field,
-                format!(
-                    "currency code {code:?} is not an ISO 4217 code of three upper-case letters"
-                ),
+                format!("currency code {code:?} is not an ISO 4217 code of three upper-case letters"),
             );
         }
         currency
     }
 
     /// A Money in the purchase's currency (`None` when the purchase's is unknown).
-    fn money(
-        &mut self,
-        m: &pb::Money,
-        field: &str,
-        purchase_currency: Option<Currency>,
-    ) -> Option<Money> {
+    fn money(&mut self, m: &pb::Money, field: &str, purchase_currency: Option<Currency>) -> Option<Money> {
         let code_field = format!("{field}.currency_code");
         let currency = match purchase_currency {
             None => self.currency(&m.currency_code, &code_field)?,
@@ -234,10 +220,7 @@ fn decode_purchase(v: &mut Violations, p: Option<pb::Purchase>) -> Option<Purcha
     if p.term_months > MAX_TERM_MONTHS {
         v.add(
             "purchase.term_months",
-            format!(
-                "{} exceeds the maximum of {MAX_TERM_MONTHS} months",
-                p.term_months
-            ),
+            format!("{} exceeds the maximum of {MAX_TERM_MONTHS} months", p.term_months),
         );
     }
     let price_type = v.enumeration(p.price_type, "purchase.price_type", price_type);
@@ -276,11 +259,7 @@ fn decode_purchase(v: &mut Violations, p: Option<pb::Purchase>) -> Option<Purcha
     })
 }
 
-fn decode_duration(
-    v: &mut Violations,
-    d: &prost_types::Duration,
-    field: &str,
-) -> Option<TimeDelta> {
+fn decode_duration(v: &mut Violations, d: &prost_types::Duration, field: &str) -> Option<TimeDelta> {
     // protobuf's Duration: |seconds| <= 315,576,000,000 and nanos of the same sign.
     let valid_range = d.seconds.abs() <= 315_576_000_000 && d.nanos.abs() < 1_000_000_000;
     let same_sign = (d.seconds >= 0 && d.nanos >= 0) || (d.seconds <= 0 && d.nanos <= 0);
@@ -311,10 +290,7 @@ pub struct EvaluateInput {
 
 /// Decodes and validates an EvaluateClaim request; `now` stands in for an
 /// unset `evaluated_at`.
-pub fn decode_evaluate(
-    req: pb::EvaluateClaimRequest,
-    now: DateTime<Utc>,
-) -> Result<EvaluateInput, RequestError> {
+pub fn decode_evaluate(req: pb::EvaluateClaimRequest, now: DateTime<Utc>) -> Result<EvaluateInput, RequestError> {
     let mut v = Violations::default();
     if req.policy_id.is_empty() {
         v.add("policy_id", "is required");
@@ -329,10 +305,7 @@ pub fn decode_evaluate(
     let claim = v.required(req.claim, "claim").and_then(|c| {
         let reason = match c.reason {
             0 => {
-                v.add(
-                    "claim.reason",
-                    "is required (CLAIM_REASON_UNSPECIFIED is not a reason)",
-                );
+                v.add("claim.reason", "is required (CLAIM_REASON_UNSPECIFIED is not a reason)");
                 None
             }
             n => v.enumeration(n, "claim.reason", claim_reason),
@@ -378,10 +351,7 @@ pub fn decode_evaluate(
             }
         };
         let s = c.support.unwrap_or_default();
-        let first_contacted_at = v.timestamp(
-            s.first_contacted_at.as_ref(),
-            "claim.support.first_contacted_at",
-        );
+        let first_contacted_at = v.timestamp(s.first_contacted_at.as_ref(), "claim.support.first_contacted_at");
         let mut money = |m: Option<pb::Money>, field: &str| match m {
             None => Some(None),
             Some(m) => match currency {
@@ -423,8 +393,8 @@ pub fn decode_evaluate(
     if !v.0.is_empty() {
         return Err(RequestError::Invalid(v.0));
     }
-    let policy = PolicyId::from_id(&req.policy_id)
-        .ok_or_else(|| RequestError::PolicyNotFound(req.policy_id.clone()))?;
+    let policy =
+        PolicyId::from_id(&req.policy_id).ok_or_else(|| RequestError::PolicyNotFound(req.policy_id.clone()))?;
     match (purchase, claim, evaluated_at) {
         (Some(purchase), Some(claim), Some(evaluated_at)) => Ok(EvaluateInput {
             policy,
@@ -451,10 +421,7 @@ pub struct QuoteInput {
     pub language: Option<Language>,
 }
 
-pub fn decode_quote(
-    req: pb::QuoteRefundRequest,
-    now: DateTime<Utc>,
-) -> Result<QuoteInput, RequestError> {
+pub fn decode_quote(req: pb::QuoteRefundRequest, now: DateTime<Utc>) -> Result<QuoteInput, RequestError> {
     let mut v = Violations::default();
     if req.policy_id.is_empty() {
         v.add("policy_id", "is required");
@@ -467,8 +434,8 @@ pub fn decode_quote(
     if !v.0.is_empty() {
         return Err(RequestError::Invalid(v.0));
     }
-    let policy = PolicyId::from_id(&req.policy_id)
-        .ok_or_else(|| RequestError::PolicyNotFound(req.policy_id.clone()))?;
+    let policy =
+        PolicyId::from_id(&req.policy_id).ok_or_else(|| RequestError::PolicyNotFound(req.policy_id.clone()))?;
     match (purchase, as_of) {
         (Some(purchase), Some(as_of)) => Ok(QuoteInput {
             policy,
@@ -554,10 +521,8 @@ fn reason(r: Reason, lang: Language) -> pb::Reason {
 }
 
 fn timeline(t: &Timeline) -> Option<pb::Timeline> {
-    let empty = t.acknowledge_by.is_none()
-        && t.decide_by.is_none()
-        && t.funds_earliest.is_none()
-        && t.funds_latest.is_none();
+    let empty =
+        t.acknowledge_by.is_none() && t.decide_by.is_none() && t.funds_earliest.is_none() && t.funds_latest.is_none();
     (!empty).then(|| pb::Timeline {
         acknowledge_by: t.acknowledge_by.map(timestamp),
         decide_by: t.decide_by.map(timestamp),
@@ -601,21 +566,13 @@ pub fn evaluate_response(
         decision: decision(out.decision) as i32,
         refund_amount: Some(money(out.refund_amount)),
         refund_method: refund_method(out.refund_method) as i32,
-        alternatives: out
-            .alternatives
-            .iter()
-            .map(|c| compensation(&c, lang))
-            .collect(),
+        alternatives: out.alternatives.iter().map(|c| compensation(&c, lang)).collect(),
         reasons: out.reasons.iter().map(|r| reason(r, lang)).collect(),
         missing_information: out.missing_information.iter().map(str::to_owned).collect(),
         resubmit_after: out.resubmit_after.map(timestamp),
         claim_deadline: out.claim_deadline.map(timestamp),
         timeline: timeline(&out.timeline),
-        consequences: out
-            .consequences
-            .iter()
-            .map(|c| consequence(c) as i32)
-            .collect(),
+        consequences: out.consequences.iter().map(|c| consequence(c) as i32).collect(),
         policy: Some(policy_ref(meta)),
         explanation: i18n::explanation(out, lang),
         request_id,

@@ -13,5 +13,4 @@
 tonic::include_proto!("refund.eligibility.v1");
 
 /// The encoded descriptor set, served by server reflection.
-pub const FILE_DESCRIPTOR_SET: &[u8] =
-    tonic::include_file_descriptor_set!("eligibility_descriptor");
+pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("eligibility_descriptor");

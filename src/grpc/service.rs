@@ -1,7 +1,7 @@
 //! The tonic implementation of `refund.eligibility.v1.EligibilityService`:
 //! decode, call the engine, encode.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use tonic::{Code, Request, Response, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
@@ -31,37 +31,51 @@ impl From<RequestError> for Status {
     }
 }
 
+/// EvaluateClaim from wire message to wire message; `now` stands in for an
+/// unset `evaluated_at`. Shared by the gRPC service, the CLI and the tests.
+pub fn evaluate(
+    request: pb::EvaluateClaimRequest,
+    now: DateTime<Utc>,
+) -> Result<pb::EvaluateClaimResponse, RequestError> {
+    let input = convert::decode_evaluate(request, now)?;
+    let outcome = engine::evaluate(input.policy, &input.request);
+    let meta = input.policy.meta();
+    let lang = convert::language(input.language, meta);
+    Ok(convert::evaluate_response(
+        &outcome,
+        meta,
+        lang,
+        input.request_id,
+        input.request.evaluated_at,
+    ))
+}
+
+/// QuoteRefund from wire message to wire message; `now` stands in for an unset `as_of`.
+pub fn quote(request: pb::QuoteRefundRequest, now: DateTime<Utc>) -> Result<pb::QuoteRefundResponse, RequestError> {
+    let input = convert::decode_quote(request, now)?;
+    let quote = engine::quote(input.policy, &input.request);
+    let meta = input.policy.meta();
+    Ok(convert::quote_response(
+        &quote,
+        meta,
+        convert::language(input.language, meta),
+    ))
+}
+
 #[tonic::async_trait]
 impl EligibilityService for EligibilityApi {
     async fn evaluate_claim(
         &self,
         request: Request<pb::EvaluateClaimRequest>,
     ) -> Result<Response<pb::EvaluateClaimResponse>, Status> {
-        let input = convert::decode_evaluate(request.into_inner(), Utc::now())?;
-        let outcome = engine::evaluate(input.policy, &input.request);
-        let meta = input.policy.meta();
-        let lang = convert::language(input.language, meta);
-        Ok(Response::new(convert::evaluate_response(
-            &outcome,
-            meta,
-            lang,
-            input.request_id,
-            input.request.evaluated_at,
-        )))
+        Ok(Response::new(evaluate(request.into_inner(), Utc::now())?))
     }
 
     async fn quote_refund(
         &self,
         request: Request<pb::QuoteRefundRequest>,
     ) -> Result<Response<pb::QuoteRefundResponse>, Status> {
-        let input = convert::decode_quote(request.into_inner(), Utc::now())?;
-        let quote = engine::quote(input.policy, &input.request);
-        let meta = input.policy.meta();
-        Ok(Response::new(convert::quote_response(
-            &quote,
-            meta,
-            convert::language(input.language, meta),
-        )))
+        Ok(Response::new(quote(request.into_inner(), Utc::now())?))
     }
 
     async fn list_policies(

@@ -7,12 +7,9 @@
 use chrono::TimeDelta;
 
 use crate::domain::calendar::Calendar;
-use crate::domain::claim::{
-    ClaimReason, ClaimRequest, IssueCause, Language, OutageScope, QuoteRequest,
-};
+use crate::domain::claim::{ClaimReason, ClaimRequest, IssueCause, Language, OutageScope, QuoteRequest};
 use crate::domain::decision::{
-    Compensation, CompensationKind, Decision, Outcome, Reason, ReasonDef, RefundBasis,
-    RefundMethod, Timeline,
+    Compensation, CompensationKind, Decision, Outcome, Reason, ReasonDef, RefundBasis, RefundMethod, Timeline,
 };
 use crate::domain::term::Term;
 
@@ -160,15 +157,12 @@ fn decide(req: &ClaimRequest) -> Outcome {
     let claim = &req.claim;
     let deny = |reason: Reason| Outcome::denied(reason, paid(req));
     let full = |reason: Reason| {
-        Outcome::new(Decision::Approved, reason, paid(req))
-            .paying(paid(req), RefundMethod::OriginalPayment)
+        Outcome::new(Decision::Approved, reason, paid(req)).paying(paid(req), RefundMethod::OriginalPayment)
     };
 
     // "We Do Not Offer Refunds In the Following Cases"
     match claim.reason {
-        ClaimReason::ChangeOfMind | ClaimReason::ServerSwitchRequest => {
-            return deny(&CHANGE_OF_MIND_EXCLUDED)
-        }
+        ClaimReason::ChangeOfMind | ClaimReason::ServerSwitchRequest => return deny(&CHANGE_OF_MIND_EXCLUDED),
         ClaimReason::SetupDifficulty => return deny(&SETUP_NOT_COVERED),
         ClaimReason::ChannelUnavailable => return deny(&OCCASIONAL_DISRUPTION_EXCLUDED),
         ClaimReason::ContentDissatisfaction if claim.concerns_adult_content => {
@@ -177,10 +171,7 @@ fn decide(req: &ClaimRequest) -> Outcome {
         _ => {}
     }
     if let Some(outage) = claim.outage {
-        if matches!(
-            outage.scope,
-            OutageScope::SingleChannel | OutageScope::Partial
-        ) {
+        if matches!(outage.scope, OutageScope::SingleChannel | OutageScope::Partial) {
             return deny(&OCCASIONAL_DISRUPTION_EXCLUDED);
         }
     }
@@ -202,15 +193,8 @@ fn decide(req: &ClaimRequest) -> Outcome {
 /// problem, at any time in the subscription. An outage claim whose cause is
 /// not yet diagnosed is taken as server side (it is down for everyone); one
 /// attributed to a third-party app or force majeure is not addressed.
-fn outage(
-    req: &ClaimRequest,
-    full: impl Fn(Reason) -> Outcome,
-    deny: impl Fn(Reason) -> Outcome,
-) -> Outcome {
-    if !matches!(
-        req.claim.cause,
-        IssueCause::ServerSide | IssueCause::Undiagnosed
-    ) {
+fn outage(req: &ClaimRequest, full: impl Fn(Reason) -> Outcome, deny: impl Fn(Reason) -> Outcome) -> Outcome {
+    if !matches!(req.claim.cause, IssueCause::ServerSide | IssueCause::Undiagnosed) {
         return common::silent(&POLICY_SILENT, req);
     }
     let Some(outage) = req.claim.outage else {
@@ -231,11 +215,7 @@ fn outage(
 /// "We do not offer refunds for technical issues unless you have allowed us
 /// the chance to resolve them. If we cannot resolve your issue within 48
 /// hours, we will issue a full refund."
-fn technical_issue(
-    req: &ClaimRequest,
-    full: impl Fn(Reason) -> Outcome,
-    deny: impl Fn(Reason) -> Outcome,
-) -> Outcome {
+fn technical_issue(req: &ClaimRequest, full: impl Fn(Reason) -> Outcome, deny: impl Fn(Reason) -> Outcome) -> Outcome {
     let support = req.claim.support;
     if !support.contacted {
         return deny(&SUPPORT_NOT_GIVEN_CHANCE);
@@ -271,11 +251,7 @@ fn no_fault(req: &ClaimRequest) -> Outcome {
         // Proration needs the length of the subscription.
         let mut required = Required::new();
         required.check(false, "purchase.term_months");
-        let out = Outcome::new(
-            Decision::PartiallyApproved,
-            &PRORATED_BY_USAGE,
-            p.amount_paid,
-        );
+        let out = Outcome::new(Decision::PartiallyApproved, &PRORATED_BY_USAGE, p.amount_paid);
         return required.apply(out, &MISSING_INFORMATION);
     };
     let refund = term.prorate(p.amount_paid, req.evaluated_at).rounded();
@@ -287,20 +263,14 @@ fn no_fault(req: &ClaimRequest) -> Outcome {
     } else {
         Decision::PartiallyApproved
     };
-    Outcome::new(decision, &PRORATED_BY_USAGE, p.amount_paid)
-        .paying(refund, RefundMethod::OriginalPayment)
+    Outcome::new(decision, &PRORATED_BY_USAGE, p.amount_paid).paying(refund, RefundMethod::OriginalPayment)
 }
 
 /// "If you paid by credit or debit card, refunds typically take 20 to 31
 /// business days. In some cases, processing may take up to 90 days." The
 /// same window applies to every payment method.
 pub fn timeline(req: &ClaimRequest, out: &Outcome) -> Timeline {
-    if out.refund_amount.is_zero()
-        || !matches!(
-            out.decision,
-            Decision::Approved | Decision::PartiallyApproved
-        )
-    {
+    if out.refund_amount.is_zero() || !matches!(out.decision, Decision::Approved | Decision::PartiallyApproved) {
         return Timeline::default();
     }
     let cal = META.calendar;
@@ -309,14 +279,8 @@ pub fn timeline(req: &ClaimRequest, out: &Outcome) -> Timeline {
     Timeline {
         acknowledge_by: None,
         decide_by: None,
-        funds_earliest: Some(
-            cal.add_business_days(decided, FUNDS_EARLIEST_BUSINESS_DAYS)
-                .min(cap),
-        ),
-        funds_latest: Some(
-            cal.add_business_days(decided, FUNDS_LATEST_BUSINESS_DAYS)
-                .min(cap),
-        ),
+        funds_earliest: Some(cal.add_business_days(decided, FUNDS_EARLIEST_BUSINESS_DAYS).min(cap)),
+        funds_latest: Some(cal.add_business_days(decided, FUNDS_LATEST_BUSINESS_DAYS).min(cap)),
     }
 }
 

@@ -12,7 +12,11 @@
 //!   schedule from purchase to the end of the term.
 
 pub mod common;
+pub mod iptv_reseller;
 pub mod iptv_smarters_pro;
+pub mod iptvsmartersprohub_fr;
+pub mod official_smarters_7day;
+pub mod smarterspro_officiel;
 pub mod statutory;
 
 use chrono::{DateTime, Utc};
@@ -54,12 +58,22 @@ pub type Segments = List<Segment, 5>;
 /// The compiled-in policies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum PolicyId {
+    IptvReseller,
     IptvSmartersPro,
+    OfficialSmarters7Day,
+    SmartersproOfficiel,
+    IptvSmartersproHubFr,
 }
 
 impl PolicyId {
     /// Every policy, in the order ListPolicies returns them.
-    pub const ALL: &'static [PolicyId] = &[PolicyId::IptvSmartersPro];
+    pub const ALL: &'static [PolicyId] = &[
+        PolicyId::IptvReseller,
+        PolicyId::IptvSmartersPro,
+        PolicyId::OfficialSmarters7Day,
+        PolicyId::SmartersproOfficiel,
+        PolicyId::IptvSmartersproHubFr,
+    ];
 
     pub fn from_id(id: &str) -> Option<PolicyId> {
         PolicyId::ALL.iter().copied().find(|p| p.meta().id == id)
@@ -67,25 +81,41 @@ impl PolicyId {
 
     pub fn meta(self) -> &'static PolicyMeta {
         match self {
+            PolicyId::IptvReseller => &iptv_reseller::META,
             PolicyId::IptvSmartersPro => &iptv_smarters_pro::META,
+            PolicyId::OfficialSmarters7Day => &official_smarters_7day::META,
+            PolicyId::SmartersproOfficiel => &smarterspro_officiel::META,
+            PolicyId::IptvSmartersproHubFr => &iptvsmartersprohub_fr::META,
         }
     }
 
     pub fn evaluate(self, req: &ClaimRequest) -> Outcome {
         match self {
+            PolicyId::IptvReseller => iptv_reseller::evaluate(req),
             PolicyId::IptvSmartersPro => iptv_smarters_pro::evaluate(req),
+            PolicyId::OfficialSmarters7Day => official_smarters_7day::evaluate(req),
+            PolicyId::SmartersproOfficiel => smarterspro_officiel::evaluate(req),
+            PolicyId::IptvSmartersproHubFr => iptvsmartersprohub_fr::evaluate(req),
         }
     }
 
     pub fn timeline(self, req: &ClaimRequest, out: &Outcome) -> Timeline {
         match self {
+            PolicyId::IptvReseller => iptv_reseller::timeline(req, out),
             PolicyId::IptvSmartersPro => iptv_smarters_pro::timeline(req, out),
+            PolicyId::OfficialSmarters7Day => official_smarters_7day::timeline(req, out),
+            PolicyId::SmartersproOfficiel => smarterspro_officiel::timeline(req, out),
+            PolicyId::IptvSmartersproHubFr => iptvsmartersprohub_fr::timeline(req, out),
         }
     }
 
     pub fn quote(self, req: &QuoteRequest, term: Option<Term>) -> Segments {
         match self {
+            PolicyId::IptvReseller => iptv_reseller::quote(req, term),
             PolicyId::IptvSmartersPro => iptv_smarters_pro::quote(req, term),
+            PolicyId::OfficialSmarters7Day => official_smarters_7day::quote(req, term),
+            PolicyId::SmartersproOfficiel => smarterspro_officiel::quote(req, term),
+            PolicyId::IptvSmartersproHubFr => iptvsmartersprohub_fr::quote(req, term),
         }
     }
 }

@@ -1,0 +1,65 @@
+//! The proto3 JSON mapping of the wire messages (enum names as strings,
+//! RFC 3339 timestamps, "172800s" durations), for the offline CLI, the
+//! examples and the case corpus.
+
+use std::sync::OnceLock;
+
+use prost_reflect::{DescriptorPool, DynamicMessage, MessageDescriptor, SerializeOptions};
+
+use crate::grpc::pb;
+
+#[derive(Debug, thiserror::Error)]
+pub enum JsonError {
+    #[error("descriptor: {0}")]
+    Descriptor(String),
+    #[error("{0}")]
+    Syntax(String),
+}
+
+fn pool() -> Result<&'static DescriptorPool, JsonError> {
+    static POOL: OnceLock<Result<DescriptorPool, String>> = OnceLock::new();
+    POOL.get_or_init(|| DescriptorPool::decode(pb::FILE_DESCRIPTOR_SET).map_err(|e| e.to_string()))
+        .as_ref()
+        .map_err(|e| JsonError::Descriptor(e.clone()))
+}
+
+fn descriptor<T: prost::Name>() -> Result<MessageDescriptor, JsonError> {
+    let name = T::full_name();
+    pool()?
+        .get_message_by_name(&name)
+        .ok_or_else(|| JsonError::Descriptor(format!("no message {name}")))
+}
+
+/// Parses a message from its proto3 JSON form; unknown fields are errors.
+pub fn from_json<T: prost::Message + prost::Name + Default>(json: &str) -> Result<T, JsonError> {
+    let mut de = serde_json::Deserializer::from_str(json);
+    let dynamic =
+        DynamicMessage::deserialize(descriptor::<T>()?, &mut de).map_err(|e| JsonError::Syntax(e.to_string()))?;
+    de.end().map_err(|e| JsonError::Syntax(e.to_string()))?;
+    dynamic
+        .transcode_to::<T>()
+        .map_err(|e| JsonError::Syntax(e.to_string()))
+}
+
+/// Parses a message from an already parsed JSON value.
+pub fn from_value<T: prost::Message + prost::Name + Default>(value: &serde_json::Value) -> Result<T, JsonError> {
+    let dynamic =
+        DynamicMessage::deserialize(descriptor::<T>()?, value).map_err(|e| JsonError::Syntax(e.to_string()))?;
+    dynamic
+        .transcode_to::<T>()
+        .map_err(|e| JsonError::Syntax(e.to_string()))
+}
+
+/// Writes a message in its proto3 JSON form, with proto field names.
+pub fn to_json<T: prost::Message + prost::Name>(message: &T) -> Result<String, JsonError> {
+    let mut dynamic = DynamicMessage::new(descriptor::<T>()?);
+    dynamic
+        .transcode_from(message)
+        .map_err(|e| JsonError::Syntax(e.to_string()))?;
+    let options = SerializeOptions::new().use_proto_field_name(true);
+    let mut out = serde_json::Serializer::pretty(Vec::new());
+    dynamic
+        .serialize_with_options(&mut out, &options)
+        .map_err(|e| JsonError::Syntax(e.to_string()))?;
+    String::from_utf8(out.into_inner()).map_err(|e| JsonError::Syntax(e.to_string()))
+}
