@@ -153,6 +153,7 @@ pub fn cases_dir() -> PathBuf {
 /// Deep-merges `over` into `base`: objects merge key by key, `null` removes.
 pub fn merge(base: &Value, over: &Value) -> Value {
     match (base, over) {
+        (b, Value::Null) => b.clone(),
         (Value::Object(b), Value::Object(o)) => {
             let mut out = b.clone();
             for (k, v) in o {
