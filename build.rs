@@ -16,5 +16,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // prost::Name on every message: the JSON mapping looks descriptors up by full name.
     config.enable_type_names();
     tonic_prost_build::configure().compile_fds_with_config(fds, config)?;
+
+    // google.rpc.BadRequest, for reflection only (no Rust code generated).
+    let details = "proto/google/rpc/error_details.proto";
+    println!("cargo:rerun-if-changed={details}");
+    let details_fds = protox::compile([details], ["proto"])?;
+    fs::write(out.join("error_details_descriptor.bin"), prost::Message::encode_to_vec(&details_fds))?;
     Ok(())
 }

@@ -14,3 +14,7 @@ tonic::include_proto!("refund.eligibility.v1");
 
 /// The encoded descriptor set, served by server reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("eligibility_descriptor");
+
+/// google.rpc.BadRequest's descriptor set, served by reflection so clients can
+/// decode the detail of an INVALID_ARGUMENT status.
+pub const ERROR_DETAILS_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("error_details_descriptor");
