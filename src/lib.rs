@@ -11,6 +11,8 @@ pub mod grpc;
 pub mod i18n;
 pub mod json;
 pub mod policies;
+pub mod metrics;
 pub mod server;
+pub mod telemetry;
 
 pub use grpc::pb;

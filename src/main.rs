@@ -67,6 +67,7 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     let config = ServerConfig {
         shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
         max_message_bytes: args.max_message_bytes,
+        ..ServerConfig::default()
     };
     server::run(listener, shutdown_signal(), config).await?;
     eprintln!("refund-eligibility: drained, exiting");

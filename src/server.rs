@@ -1,18 +1,28 @@
-//! Server wiring: the eligibility service, gRPC health, reflection, limits
-//! and a bounded graceful drain. Takes its listener and shutdown signal as
-//! arguments so tests serve on 127.0.0.1:0 and stop it themselves.
+//! Server wiring: the eligibility service, gRPC health, reflection, limits,
+//! TLS, call telemetry, connection ageing and a bounded graceful drain. Takes
+//! its listener and shutdown signal as arguments so tests serve on
+//! 127.0.0.1:0 and stop it themselves.
 
 use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpListener;
+use tokio::time::{Instant, Sleep};
 use tokio_stream::wrappers::TcpListenerStream;
-use tonic::transport::Server;
+use tokio_stream::StreamExt;
+use tonic::transport::server::Connected;
+use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
 use tonic_health::ServingStatus;
 
 use crate::grpc::pb;
 use crate::grpc::pb::eligibility_service_server::EligibilityServiceServer;
-use crate::grpc::service::EligibilityApi;
+use crate::metrics::Metrics;
+use crate::telemetry::{ObservedApi, TelemetryLayer};
 
 /// The service name health checks and reflection use.
 pub const SERVICE_NAME: &str = "refund.eligibility.v1.EligibilityService";
@@ -21,15 +31,78 @@ pub const SERVICE_NAME: &str = "refund.eligibility.v1.EligibilityService";
 pub struct ServerConfig {
     /// How long in-flight calls may take to finish after shutdown is asked.
     pub shutdown_grace: Duration,
-    /// Largest request message accepted, in bytes.
+    /// Largest request message accepted, in bytes; larger ones get RESOURCE_EXHAUSTED.
     pub max_message_bytes: usize,
+    /// Calls one HTTP/2 connection may have in progress at once (`None`: no
+    /// limit). A call arriving while the limit is reached is not queued: it is
+    /// answered at once with `RESOURCE_EXHAUSTED` (tonic's load shedding,
+    /// message "Too many active requests for the connection"), never reaches
+    /// the service, and is safe to retry. The limit counts every service on
+    /// the connection (health and reflection included) and a call holds its
+    /// slot until its response headers are sent.
+    pub concurrency_limit_per_connection: Option<usize>,
+    /// Longest a call may run; a shorter `grpc-timeout` from the client wins.
+    /// A call past it is answered with `CANCELLED` ("Timeout expired").
+    pub request_timeout: Option<Duration>,
+    /// After this long a connection is sent an HTTP/2 GOAWAY: calls in
+    /// progress finish, new ones go to a new connection, which the client's
+    /// load balancer (or the Kubernetes Service) may send to another pod.
+    pub max_connection_age: Option<Duration>,
+    /// How long after `max_connection_age` a connection that has still not
+    /// closed is cut (only with `max_connection_age`; `None`: never cut).
+    pub max_connection_age_grace: Option<Duration>,
+    /// Serve TLS (and, with a client CA, require client certificates).
+    pub tls: Option<TlsConfig>,
+    /// Where calls are counted; `None` logs them only.
+    pub metrics: Option<Arc<Metrics>>,
 }
 
 impl Default for ServerConfig {
+    /// The command line's defaults, without TLS or metrics.
     fn default() -> Self {
         ServerConfig {
             shutdown_grace: Duration::from_secs(10),
             max_message_bytes: 64 * 1024,
+            concurrency_limit_per_connection: Some(64),
+            request_timeout: Some(Duration::from_secs(5)),
+            max_connection_age: Some(Duration::from_secs(300)),
+            max_connection_age_grace: Some(Duration::from_secs(15)),
+            tls: None,
+            metrics: None,
+        }
+    }
+}
+
+/// TLS material in PEM form.
+#[derive(Clone)]
+pub struct TlsConfig {
+    /// The server's certificate chain, leaf first.
+    pub cert_pem: Vec<u8>,
+    /// The server's private key (PKCS#8, PKCS#1 or SEC1).
+    pub key_pem: Vec<u8>,
+    /// CA certificates for client authentication: when set, a client must
+    /// present a certificate issued by one of them or the handshake fails.
+    pub client_ca_pem: Option<Vec<u8>>,
+}
+
+impl std::fmt::Debug for TlsConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsConfig")
+            .field("cert_pem", &format_args!("{} bytes", self.cert_pem.len()))
+            .field("key_pem", &"<redacted>")
+            .field("client_auth", &self.client_ca_pem.is_some())
+            .finish()
+    }
+}
+
+impl TlsConfig {
+    fn server_config(&self) -> ServerTlsConfig {
+        let config = ServerTlsConfig::new().identity(Identity::from_pem(&self.cert_pem, &self.key_pem));
+        match &self.client_ca_pem {
+            Some(ca) => config
+                .client_ca_root(Certificate::from_pem(ca))
+                .client_auth_optional(false),
+            None => config,
         }
     }
 }
@@ -57,13 +130,15 @@ pub async fn run(
     let reflection_v1 = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(pb::ERROR_DETAILS_DESCRIPTOR_SET)
         .build_v1()?;
     let reflection_v1alpha = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(pb::ERROR_DETAILS_DESCRIPTOR_SET)
         .build_v1alpha()?;
 
-    let eligibility = EligibilityServiceServer::new(EligibilityApi).max_decoding_message_size(config.max_message_bytes);
+    let eligibility = EligibilityServiceServer::new(ObservedApi).max_decoding_message_size(config.max_message_bytes);
 
     let (drain_started_tx, drain_started_rx) = tokio::sync::oneshot::channel::<()>();
     let signal = async move {
@@ -73,13 +148,41 @@ pub async fn run(
         let _ = drain_started_tx.send(());
     };
 
-    let serve = Server::builder()
-        .tcp_nodelay(true)
+    let mut builder = Server::builder();
+    if let Some(tls) = &config.tls {
+        builder = builder.tls_config(tls.server_config())?;
+    }
+    if let Some(limit) = config.concurrency_limit_per_connection {
+        builder = builder.concurrency_limit_per_connection(limit).load_shed(true);
+    }
+    if let Some(timeout) = config.request_timeout {
+        builder = builder.timeout(timeout);
+    }
+    // Only the age goes to tonic: tonic 0.14 given a grace too skips the
+    // GOAWAY and just cuts the connection at age + grace, failing calls in
+    // progress. `Aged` below does the cut instead.
+    if let Some(age) = config.max_connection_age {
+        builder = builder.max_connection_age(age);
+    }
+    let cut_after = config
+        .max_connection_age
+        .zip(config.max_connection_age_grace)
+        .map(|(age, grace)| age.saturating_add(grace));
+    let incoming = TcpListenerStream::new(listener).map(move |accepted| {
+        accepted.map(|stream| {
+            // Ignored by tonic for a caller-supplied listener, so set here.
+            let _ = stream.set_nodelay(true);
+            Aged::new(stream, cut_after)
+        })
+    });
+
+    let serve = builder
+        .layer(TelemetryLayer::new(config.metrics.clone()))
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
         .add_service(eligibility)
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), signal);
+        .serve_with_incoming_shutdown(incoming, signal);
     tokio::pin!(serve);
 
     let grace = config.shutdown_grace;
@@ -93,5 +196,80 @@ pub async fn run(
     tokio::select! {
         result = &mut serve => Ok(result?),
         () = deadline => Ok(()),
+    }
+}
+
+/// A connection that fails every read and write once `cut_after` has passed
+/// since it was accepted, which ends it (and its calls) for good. This is the
+/// hard stop behind `max_connection_age`'s GOAWAY, for clients that ignore it.
+struct Aged<IO> {
+    io: IO,
+    deadline: Option<Pin<Box<Sleep>>>,
+}
+
+impl<IO> Aged<IO> {
+    fn new(io: IO, cut_after: Option<Duration>) -> Aged<IO> {
+        let deadline = cut_after
+            .and_then(|after| Instant::now().checked_add(after))
+            .map(|at| Box::pin(tokio::time::sleep_until(at)));
+        Aged { io, deadline }
+    }
+
+    /// Polling the timer here also arms it, so an idle connection is woken and cut.
+    fn expired(&mut self, cx: &mut Context<'_>) -> bool {
+        self.deadline.as_mut().is_some_and(|d| d.as_mut().poll(cx).is_ready())
+    }
+}
+
+fn cut() -> io::Error {
+    io::Error::new(io::ErrorKind::TimedOut, "max connection age and grace elapsed")
+}
+
+impl<IO: AsyncRead + Unpin> AsyncRead for Aged<IO> {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        if self.expired(cx) {
+            return Poll::Ready(Err(cut()));
+        }
+        Pin::new(&mut self.io).poll_read(cx, buf)
+    }
+}
+
+impl<IO: AsyncWrite + Unpin> AsyncWrite for Aged<IO> {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        if self.expired(cx) {
+            return Poll::Ready(Err(cut()));
+        }
+        Pin::new(&mut self.io).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        if self.expired(cx) {
+            return Poll::Ready(Err(cut()));
+        }
+        Pin::new(&mut self.io).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+}
+
+impl<IO: Connected> Connected for Aged<IO> {
+    type ConnectInfo = IO::ConnectInfo;
+
+    fn connect_info(&self) -> Self::ConnectInfo {
+        self.io.connect_info()
     }
 }
