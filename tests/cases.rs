@@ -54,5 +54,7 @@ macro_rules! corpus {
 }
 
 corpus! {
+    iptv_reseller => "iptv-reseller.json",
     iptv_smarters_pro => "iptv-smarters-pro.json",
+    smarterspro_officiel => "smarterspro-officiel.json",
 }

@@ -1,48 +1,582 @@
-//! `iptv-reseller` (`iptv-reseller.txt`). Not yet encoded: every claim goes to manual review
-//! until the rules of POLICY_RULINGS.md are written here.
+//! `iptv-reseller`: B2B panel credits for IPTV resellers (`iptv-reseller.txt`).
+//!
+//! Refunds go back as panel credit by default, with a refund to the original
+//! payment method offered as the alternative ("Refunds are generally issued in
+//! the form of a credit adjustment back to your Reseller Panel balance, or a
+//! refund to the original payment method"). Clauses cite the text's section
+//! numbers and the row or bullet inside them ("§1 Not Eligible: Change of
+//! Mind").
+//!
+//! Readings where the rulings are silent:
+//! - A change of mind *before* the credits were added is not excluded (§1
+//!   excludes it only "after credits have been added to your panel"); the
+//!   rulings' QuoteRefund schedule pays FULL until delivery, so it is approved
+//!   in full (`CANCELLED_BEFORE_DELIVERY`). "After" is strict and judged at
+//!   `submitted_at`: a claim filed at the very instant of delivery is still
+//!   before it, matching the schedule's inclusive window end.
+//! - §2's 7-day window covers non-delivery (from purchase) and faults, i.e.
+//!   `SERVICE_OUTAGE` and `TECHNICAL_ISSUE` (from `issue_started_at`). A late
+//!   claim that would otherwise not be denied goes to review
+//!   (`LATE_CLAIM_REVIEW` first, the rule's own reason after it) recommending
+//!   what the rule would pay; a late claim the rules deny stays denied.
+//! - An outage below the major threshold goes to review recommending nothing:
+//!   the text makes only the >48 h unannounced outage eligible.
+//! - An outage claim whose scope is unspecified is taken as FULL (the reason
+//!   itself says the service was down for everyone).
+//! - "Reseller ID (or Registered Email Address)": either satisfies it; when
+//!   both are missing `purchase.reseller_id` is asked for. The transaction id
+//!   is required as the rulings say (`purchase.transaction_id`; an order id
+//!   does not replace it). Evidence (`claim.evidence_attachments` > 0) is
+//!   required of every claim, as the rulings list it.
+//! - A recommended amount (review, information) travels with the same method
+//!   and alternative as a payment.
+//! - The support desk's promise (acknowledge within 4 business hours, resolve
+//!   within 48 business hours, both from submission) is reported for every
+//!   claim; funds dates only for a refund that is paid.
+
+use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::domain::calendar::Calendar;
-use crate::domain::claim::{ClaimRequest, Language, QuoteRequest};
-use crate::domain::decision::{Outcome, ReasonDef, RefundBasis, Timeline};
+use crate::domain::claim::{ClaimReason, ClaimRequest, Language, OutageScope, PriceType, QuoteRequest};
+use crate::domain::decision::{
+    Compensation, CompensationKind, Decision, Outcome, Reason, ReasonDef, RefundBasis, RefundMethod, Timeline,
+};
+use crate::domain::money::Money;
 use crate::domain::term::Term;
 
-use super::common;
+use super::common::{self, paid, Required};
 use super::{PolicyMeta, Segment, Segments};
 
+/// "not added to your Reseller Panel balance within 24 business hours of successful payment confirmation"
+const DELIVERY_BUSINESS_HOURS: u32 = 24;
+/// "Temporary, short-term outages (less than 12 hours)"
+const MINOR_OUTAGE_LIMIT: TimeDelta = TimeDelta::hours(12);
+/// "A prolonged, unannounced service outage (e.g., exceeding 48 consecutive hours)"
+const MAJOR_OUTAGE_THRESHOLD: TimeDelta = TimeDelta::hours(48);
+/// "within 7 calendar days of the transaction or the start of the service fault"
+const CLAIM_WINDOW: TimeDelta = TimeDelta::days(7);
+/// "acknowledge your request within 4 business hours and aim for a resolution within 48 business hours"
+const ACKNOWLEDGE_BUSINESS_HOURS: u32 = 4;
+const DECIDE_BUSINESS_HOURS: u32 = 48;
+/// "Processing time is typically 5–7 business days"
+const CASH_EARLIEST_BUSINESS_DAYS: u32 = 5;
+const CASH_LATEST_BUSINESS_DAYS: u32 = 7;
+
 static TERMS_VIOLATION: ReasonDef = ReasonDef {
-    clause: "-",
+    clause: "§1 Refund & Credit Eligibility (terms of service)",
     ..common::TERMS_VIOLATION
 };
 static POLICY_SILENT: ReasonDef = ReasonDef {
-    clause: "-",
+    clause: "§1 Refund & Credit Eligibility (not addressed)",
     ..common::POLICY_SILENT_MANUAL_REVIEW
+};
+static MISSING_INFORMATION: ReasonDef = ReasonDef {
+    clause: "§3 How to Request a Refund or Credit Adjustment",
+    ..common::MISSING_REQUIRED_INFORMATION
+};
+static WAITING_PERIOD_RUNNING: ReasonDef = ReasonDef {
+    clause: "§1 Eligible: Non-Delivery of Credits",
+    ..common::WAITING_PERIOD_RUNNING
+};
+
+static PROMOTIONAL_PURCHASE_EXCLUDED: ReasonDef = ReasonDef {
+    code: "PROMOTIONAL_PURCHASE_EXCLUDED",
+    clause: "§1 Not Eligible: Discounted or Promotional Purchases",
+    en: "The credits were bought at a promotional or steeply discounted rate, which is never refunded or credited back.",
+    fr: "Les crédits ont été achetés à un tarif promotionnel ou fortement remisé, qui n'est jamais remboursé ni recrédité.",
+};
+static CREDITS_NOT_DELIVERED: ReasonDef = ReasonDef {
+    code: "CREDITS_NOT_DELIVERED",
+    clause: "§1 Eligible: Non-Delivery of Credits",
+    en: "The credits were not added to the reseller panel within 24 business hours of payment: the purchase is refunded in full.",
+    fr: "Les crédits n'ont pas été ajoutés au panel revendeur dans les 24 heures ouvrées suivant le paiement : l'achat est remboursé intégralement.",
+};
+static CREDITS_DELIVERED: ReasonDef = ReasonDef {
+    code: "CREDITS_DELIVERED",
+    clause: "§1 Eligible: Non-Delivery of Credits",
+    en: "The credits were added to the reseller panel within 24 business hours of payment; there is no non-delivery to refund.",
+    fr: "Les crédits ont été ajoutés au panel revendeur dans les 24 heures ouvrées suivant le paiement ; il n'y a pas de non-livraison à rembourser.",
+};
+static MINOR_OUTAGE_EXCLUDED: ReasonDef = ReasonDef {
+    code: "MINOR_OUTAGE_EXCLUDED",
+    clause: "§1 Not Eligible: Minor, Temporary Issues",
+    en: "The outage lasted less than 12 hours: short, temporary outages are not refunded, announced or not.",
+    fr: "La panne a duré moins de 12 heures : les pannes courtes et temporaires ne sont pas remboursées, annoncées ou non.",
+};
+static OUTAGE_BELOW_MAJOR_THRESHOLD: ReasonDef = ReasonDef {
+    code: "OUTAGE_BELOW_MAJOR_THRESHOLD",
+    clause: "§1 Eligible: Major Unresolvable Service Outage",
+    en: "The outage is not a major one (announced, partial, or 48 hours or less) but not minor either: an agent decides. No amount is recommended.",
+    fr: "La panne n'est pas majeure (annoncée, partielle ou de 48 heures au plus) sans être mineure : un agent tranche. Aucun montant n'est recommandé.",
+};
+static MAJOR_OUTAGE: ReasonDef = ReasonDef {
+    code: "MAJOR_OUTAGE",
+    clause: "§1 Eligible: Major Unresolvable Service Outage",
+    en: "The panel or stream access suffered an unannounced outage of more than 48 consecutive hours: the purchase is refunded in full.",
+    fr: "Le panel ou l'accès aux flux a subi une panne non annoncée de plus de 48 heures consécutives : l'achat est remboursé intégralement.",
+};
+static SINGLE_CHANNEL_EXCLUDED: ReasonDef = ReasonDef {
+    code: "SINGLE_CHANNEL_EXCLUDED",
+    clause: "§5",
+    en: "A single channel or stream being temporarily unavailable is normal while overall access stays up; it is not grounds for a refund.",
+    fr: "L'indisponibilité temporaire d'une chaîne ou d'un flux est normale tant que l'accès global fonctionne ; elle ne justifie pas de remboursement.",
+};
+static NOT_AS_DESCRIBED_VERIFY: ReasonDef = ReasonDef {
+    code: "NOT_AS_DESCRIBED_VERIFY",
+    clause: "§1 Eligible: Product Not As Described",
+    en: "The reseller reports, with evidence, that the service differs from what was advertised at purchase: an agent must verify the discrepancy. A full refund is recommended if it is proven.",
+    fr: "Le revendeur signale, preuves à l'appui, un écart entre le service fourni et celui annoncé à l'achat : un agent doit le vérifier. Un remboursement intégral est recommandé s'il est établi.",
+};
+static CHANGE_OF_MIND_EXCLUDED: ReasonDef = ReasonDef {
+    code: "CHANGE_OF_MIND_EXCLUDED",
+    clause: "§1 Not Eligible: Change of Mind",
+    en: "The reseller changed their mind after the credits were added to the panel; this is not refunded.",
+    fr: "Le revendeur a changé d'avis après l'ajout des crédits au panel ; ce n'est pas remboursé.",
+};
+static CANCELLED_BEFORE_DELIVERY: ReasonDef = ReasonDef {
+    code: "CANCELLED_BEFORE_DELIVERY",
+    clause: "§1 Not Eligible: Change of Mind",
+    en: "The reseller withdrew before the credits were added to the panel; the change-of-mind exclusion only applies once they are, so the purchase is refunded in full.",
+    fr: "Le revendeur s'est désisté avant l'ajout des crédits au panel ; l'exclusion pour changement d'avis ne vaut qu'après cet ajout, l'achat est donc remboursé intégralement.",
+};
+static RESELLER_MISMANAGEMENT_EXCLUDED: ReasonDef = ReasonDef {
+    code: "RESELLER_MISMANAGEMENT_EXCLUDED",
+    clause: "§1 Not Eligible: Customer Mismanagement",
+    en: "End users were suspended or terminated because of the reseller's own configuration or management; this is not refunded.",
+    fr: "Des utilisateurs finaux ont été suspendus ou résiliés du fait de la configuration ou de la gestion du revendeur lui-même ; ce n'est pas remboursé.",
+};
+static UNSUPPORTED_DEVICE_EXCLUDED: ReasonDef = ReasonDef {
+    code: "UNSUPPORTED_DEVICE_EXCLUDED",
+    clause: "§1 Not Eligible: Third-Party Compatibility",
+    en: "The problem comes from hardware or an app the service does not officially support or recommend; this is not refunded.",
+    fr: "Le problème vient d'un matériel ou d'une application que le service ne prend pas officiellement en charge ni ne recommande ; ce n'est pas remboursé.",
+};
+static LATE_CLAIM_REVIEW: ReasonDef = ReasonDef {
+    code: "LATE_CLAIM_REVIEW",
+    clause: "§2",
+    en: "The claim was filed more than 7 calendar days after the purchase or the start of the fault: it may still be accepted after review, but is not guaranteed.",
+    fr: "La demande a été déposée plus de 7 jours calendaires après l'achat ou le début de l'incident : elle peut encore être acceptée après examen, sans garantie.",
 };
 
 pub static META: PolicyMeta = PolicyMeta {
     id: "iptv-reseller",
     version: "undated",
-    title: "IPTV Reseller Refund Policy",
+    title: "IPTV Reseller Refund & Credit Policy",
     merchant: "IPTV Reseller",
     source_language: Language::En,
     calendar: Calendar::UTC_WEEKENDS,
-    catalog: &[&TERMS_VIOLATION, &POLICY_SILENT],
+    catalog: &[
+        &TERMS_VIOLATION,
+        &PROMOTIONAL_PURCHASE_EXCLUDED,
+        &CREDITS_NOT_DELIVERED,
+        &CREDITS_DELIVERED,
+        &WAITING_PERIOD_RUNNING,
+        &MINOR_OUTAGE_EXCLUDED,
+        &OUTAGE_BELOW_MAJOR_THRESHOLD,
+        &MAJOR_OUTAGE,
+        &SINGLE_CHANNEL_EXCLUDED,
+        &NOT_AS_DESCRIBED_VERIFY,
+        &CHANGE_OF_MIND_EXCLUDED,
+        &CANCELLED_BEFORE_DELIVERY,
+        &RESELLER_MISMANAGEMENT_EXCLUDED,
+        &UNSUPPORTED_DEVICE_EXCLUDED,
+        &LATE_CLAIM_REVIEW,
+        &MISSING_INFORMATION,
+        &POLICY_SILENT,
+    ],
     terms_violation: &TERMS_VIOLATION,
 };
 
 pub fn evaluate(req: &ClaimRequest) -> Outcome {
+    let p = &req.purchase;
+    let claim = &req.claim;
+    let mut required = Required::new();
+    // §3 "Please Include the Following Essential Information: 1. Your Reseller
+    // ID (or Registered Email Address). 2. The Transaction ID or Order Number.
+    // 3. A detailed description of the issue, including the date and time the
+    // problem was first observed. 4. Screenshots or video evidence"
+    required
+        .check(
+            !p.reseller_id.is_empty() || !p.purchase_email.is_empty(),
+            "purchase.reseller_id",
+        )
+        .check(!p.transaction_id.is_empty(), "purchase.transaction_id")
+        .check(!claim.description.is_empty(), "claim.description")
+        .check(
+            !is_fault(claim.reason) || claim.issue_started_at.is_some(),
+            "claim.issue_started_at",
+        )
+        .check(claim.evidence_attachments > 0, "claim.evidence_attachments");
+    let out = decide(req, &mut required);
+    required.apply(out, &MISSING_INFORMATION)
+}
+
+/// §2's "major technical fault", whose window runs from the start of the fault.
+fn is_fault(reason: ClaimReason) -> bool {
+    matches!(reason, ClaimReason::ServiceOutage | ClaimReason::TechnicalIssue)
+}
+
+fn decide(req: &ClaimRequest, required: &mut Required) -> Outcome {
+    let claim = &req.claim;
+    let deny = |reason: Reason| Outcome::denied(reason, paid(req));
+
+    // §1 Not Eligible: "Credits purchased under a non-standard promotional or
+    // steeply discounted rate." The credits themselves are still owed.
+    if req.purchase.price_type == PriceType::Promotional {
+        let out = deny(&PROMOTIONAL_PURCHASE_EXCLUDED);
+        if claim.reason == ClaimReason::NonDelivery {
+            return out.with_alternative(Compensation::of(CompensationKind::DeliverCredits));
+        }
+        return out;
+    }
+
+    match claim.reason {
+        ClaimReason::NonDelivery => within_claim_window(req, Some(req.purchase.purchased_at), non_delivery(req)),
+        ClaimReason::ServiceOutage => within_claim_window(req, claim.issue_started_at, outage(req, required)),
+        ClaimReason::TechnicalIssue => within_claim_window(req, claim.issue_started_at, device(req)),
+        ClaimReason::DeviceIncompatibility => device(req),
+        // §5 "If a specific channel or stream is temporarily unavailable, this
+        // is normal and not grounds for a refund"
+        ClaimReason::ChannelUnavailable => deny(&SINGLE_CHANNEL_EXCLUDED),
+        ClaimReason::NotAsDescribed => not_as_described(req),
+        ClaimReason::ChangeOfMind => change_of_mind(req),
+        // §1 Not Eligible: "Account suspension/termination of your end-users
+        // due to your own improper configuration or management."
+        ClaimReason::EndUserMismanagement => deny(&RESELLER_MISMANAGEMENT_EXCLUDED),
+        ClaimReason::BillingError
+        | ClaimReason::DuplicatePayment
+        | ClaimReason::UnauthorizedTransaction
+        | ClaimReason::ContentDissatisfaction
+        | ClaimReason::SetupDifficulty
+        | ClaimReason::WrongPlanSelected
+        | ClaimReason::ServerSwitchRequest => common::silent(&POLICY_SILENT, req),
+    }
+}
+
+/// Pays (or recommends) `amount` as panel credit, the default, with the same
+/// amount to the original payment method as the alternative.
+fn panel_credit(out: Outcome, amount: Money) -> Outcome {
+    out.paying(amount, RefundMethod::PanelCredit)
+        .with_alternative(Compensation {
+            amount: Some(amount),
+            ..Compensation::of(CompensationKind::CashRefund)
+        })
+}
+
+/// The full amount, approved.
+fn approve_full(req: &ClaimRequest, reason: Reason) -> Outcome {
+    panel_credit(Outcome::new(Decision::Approved, reason, paid(req)), paid(req))
+}
+
+/// §2 "You must notify us of any issue related to non-delivery or major
+/// technical fault within 7 calendar days of the transaction or the start of
+/// the service fault. Claims made after this period may be subject to review
+/// but are not guaranteed acceptance." Without a known start (a fault whose
+/// `issue_started_at` is still asked for) there is no deadline yet.
+fn within_claim_window(req: &ClaimRequest, start: Option<DateTime<Utc>>, out: Outcome) -> Outcome {
+    let Some(start) = start else {
+        return out;
+    };
+    let deadline = start + CLAIM_WINDOW;
+    let mut out = out;
+    out.claim_deadline = Some(deadline);
+    if req.claim.submitted_at <= deadline || out.decision == Decision::Denied {
+        return out;
+    }
+    out.decision = Decision::NeedsReview;
+    out.reasons.push_front(&LATE_CLAIM_REVIEW);
+    out
+}
+
+/// §1 Eligible, Non-Delivery of Credits: "The purchased credits were not
+/// added to your Reseller Panel balance within 24 business hours of
+/// successful payment confirmation." Credits added late are still eligible.
+fn non_delivery(req: &ClaimRequest) -> Outcome {
+    let p = &req.purchase;
+    let due = META
+        .calendar
+        .add_business_hours(p.purchased_at, DELIVERY_BUSINESS_HOURS);
+    match p.delivered_at.filter(|d| *d <= req.evaluated_at) {
+        Some(delivered) if delivered <= due => Outcome::denied(&CREDITS_DELIVERED, paid(req)),
+        Some(_) => approve_full(req, &CREDITS_NOT_DELIVERED),
+        None if req.evaluated_at < due => common::waiting(&WAITING_PERIOD_RUNNING, req, due),
+        None => approve_full(req, &CREDITS_NOT_DELIVERED),
+    }
+}
+
+/// §1 Eligible, Major Unresolvable Service Outage: "A prolonged, unannounced
+/// service outage (e.g., exceeding 48 consecutive hours) of the core Reseller
+/// Panel or stream access"; §1 Not Eligible, Minor, Temporary Issues: "(less
+/// than 12 hours) due to planned maintenance or routine technical issues";
+/// §5 "Our guarantee covers the core functionality and overall uptime".
+fn outage(req: &ClaimRequest, required: &mut Required) -> Outcome {
+    let Some(outage) = req.claim.outage else {
+        // The duration decides; once supplied, a major outage is paid in full.
+        required.check(false, "claim.outage.duration");
+        return approve_full(req, &MAJOR_OUTAGE);
+    };
+    let review = || Outcome::new(Decision::NeedsReview, &OUTAGE_BELOW_MAJOR_THRESHOLD, paid(req));
+    match outage.scope {
+        OutageScope::SingleChannel => return Outcome::denied(&SINGLE_CHANNEL_EXCLUDED, paid(req)),
+        OutageScope::Partial => return review(),
+        OutageScope::Full | OutageScope::Unspecified => {}
+    }
+    if outage.duration < MINOR_OUTAGE_LIMIT {
+        return Outcome::denied(&MINOR_OUTAGE_EXCLUDED, paid(req));
+    }
+    if outage.announced || outage.duration <= MAJOR_OUTAGE_THRESHOLD {
+        return review();
+    }
+    approve_full(req, &MAJOR_OUTAGE)
+}
+
+/// §1 Not Eligible, Third-Party Compatibility: "Issues arising from the
+/// customer's hardware ... that is not officially supported or recommended
+/// by our service." Only an explicit "not supported" excludes; the text says
+/// nothing else about device or technical problems.
+fn device(req: &ClaimRequest) -> Outcome {
+    if req.claim.device_officially_supported == Some(false) {
+        return Outcome::denied(&UNSUPPORTED_DEVICE_EXCLUDED, paid(req));
+    }
     common::silent(&POLICY_SILENT, req)
 }
 
-pub fn timeline(_req: &ClaimRequest, _out: &Outcome) -> Timeline {
-    Timeline::default()
+/// §1 Eligible, Product Not As Described: "Clear, proven discrepancy between
+/// the service features advertised at the time of purchase and the actual
+/// service delivered." The proof is for an agent to weigh; without evidence
+/// `evaluate` asks for it.
+fn not_as_described(req: &ClaimRequest) -> Outcome {
+    panel_credit(
+        Outcome::new(Decision::NeedsReview, &NOT_AS_DESCRIBED_VERIFY, paid(req)),
+        paid(req),
+    )
 }
 
-pub fn quote(_req: &QuoteRequest, _term: Option<Term>) -> Segments {
+/// §1 Not Eligible, Change of Mind: "Requests based on a simple change of
+/// mind after credits have been added to your panel."
+fn change_of_mind(req: &ClaimRequest) -> Outcome {
+    let delivered_before_claim = req.purchase.delivered_at.is_some_and(|d| d < req.claim.submitted_at);
+    if delivered_before_claim {
+        return Outcome::denied(&CHANGE_OF_MIND_EXCLUDED, paid(req));
+    }
+    approve_full(req, &CANCELLED_BEFORE_DELIVERY)
+}
+
+/// §3 "Our support team will acknowledge your request within 4 business
+/// hours and aim for a resolution within 48 business hours." §4 "Credit
+/// Adjustment: ... added back to your Reseller Panel balance instantly. Cash
+/// Refund: ... Processing time is typically 5–7 business days".
+pub fn timeline(req: &ClaimRequest, out: &Outcome) -> Timeline {
+    let cal = META.calendar;
+    let submitted = req.claim.submitted_at;
+    let mut timeline = Timeline {
+        acknowledge_by: Some(cal.add_business_hours(submitted, ACKNOWLEDGE_BUSINESS_HOURS)),
+        decide_by: Some(cal.add_business_hours(submitted, DECIDE_BUSINESS_HOURS)),
+        funds_earliest: None,
+        funds_latest: None,
+    };
+    let paid_now = matches!(out.decision, Decision::Approved | Decision::PartiallyApproved);
+    if !paid_now || out.refund_amount.is_zero() {
+        return timeline;
+    }
+    let decided = req.evaluated_at;
+    let (earliest, latest) = match out.refund_method {
+        RefundMethod::PanelCredit => (decided, decided),
+        RefundMethod::OriginalPayment => (
+            cal.add_business_days(decided, CASH_EARLIEST_BUSINESS_DAYS),
+            cal.add_business_days(decided, CASH_LATEST_BUSINESS_DAYS),
+        ),
+        RefundMethod::None => return timeline,
+    };
+    timeline.funds_earliest = Some(earliest);
+    timeline.funds_latest = Some(latest);
+    timeline
+}
+
+/// FULL until the credits are delivered, NONE after; a promotional purchase
+/// is NONE throughout.
+pub fn quote(req: &QuoteRequest, _term: Option<Term>) -> Segments {
     let mut segments = Segments::new();
+    if req.purchase.price_type == PriceType::Promotional {
+        segments.push(Segment {
+            until: None,
+            basis: RefundBasis::None,
+            reason: &PROMOTIONAL_PURCHASE_EXCLUDED,
+        });
+        return segments;
+    }
     segments.push(Segment {
-        until: None,
-        basis: RefundBasis::None,
-        reason: &POLICY_SILENT,
+        until: req.purchase.delivered_at,
+        basis: RefundBasis::Full,
+        reason: &CANCELLED_BEFORE_DELIVERY,
     });
+    if req.purchase.delivered_at.is_some() {
+        segments.push(Segment {
+            until: None,
+            basis: RefundBasis::None,
+            reason: &CHANGE_OF_MIND_EXCLUDED,
+        });
+    }
     segments
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, Utc};
+
+    use super::*;
+    use crate::domain::claim::{Claim, CustomerType, IssueCause, Outage, PaymentMethod, Purchase, SupportHistory};
+    use crate::domain::money::Currency;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    fn eur(amount: &str) -> Money {
+        Money::parse(Currency::from_code("EUR").unwrap(), amount).unwrap()
+    }
+
+    /// A complete claim (nothing required is missing) for credits bought on
+    /// Monday 2 March 2026 at 10:00 UTC and never delivered.
+    fn request(reason: ClaimReason, evaluated_at: &str) -> ClaimRequest {
+        let evaluated_at = t(evaluated_at);
+        ClaimRequest {
+            purchase: Purchase {
+                order_id: "RS-1".into(),
+                amount_paid: eur("150.00"),
+                purchased_at: t("2026-03-02T10:00:00Z"),
+                delivered_at: None,
+                term_months: 0,
+                price_type: PriceType::Standard,
+                payment_method: PaymentMethod::Paypal,
+                customer_type: CustomerType::Business,
+                customer_country: None,
+                express_consent_immediate_performance: false,
+                invoice_number: String::new(),
+                purchase_email: String::new(),
+                reseller_id: "RES-1".into(),
+                transaction_id: "TX-1".into(),
+            },
+            claim: Claim {
+                reason,
+                submitted_at: evaluated_at,
+                issue_started_at: None,
+                cause: IssueCause::Undiagnosed,
+                outage: None,
+                support: SupportHistory::default(),
+                description: "credits missing".into(),
+                evidence_attachments: 1,
+                charged_amount: None,
+                expected_amount: None,
+                duplicate_amount: None,
+                device_officially_supported: None,
+                device_meets_minimum_requirements: None,
+                terms_violation: false,
+                chargeback_filed: false,
+                concerns_adult_content: false,
+            },
+            evaluated_at,
+        }
+    }
+
+    fn codes(out: &Outcome) -> Vec<&'static str> {
+        out.reasons.iter().map(|r| r.code).collect()
+    }
+
+    #[test]
+    fn a_late_eligible_claim_is_reviewed_with_the_amount_it_would_get() {
+        // Deadline: Mon 9 March 10:00 (7 calendar days).
+        let on_time = evaluate(&request(ClaimReason::NonDelivery, "2026-03-09T10:00:00Z"));
+        assert_eq!(on_time.decision, Decision::Approved);
+        assert_eq!(on_time.claim_deadline, Some(t("2026-03-09T10:00:00Z")));
+
+        let late = evaluate(&request(ClaimReason::NonDelivery, "2026-03-09T10:00:01Z"));
+        assert_eq!(late.decision, Decision::NeedsReview);
+        assert_eq!(codes(&late), ["LATE_CLAIM_REVIEW", "CREDITS_NOT_DELIVERED"]);
+        assert_eq!(late.refund_amount, eur("150.00"));
+        assert_eq!(late.refund_method, RefundMethod::PanelCredit);
+        assert_eq!(late.alternatives.first().and_then(|a| a.amount), Some(eur("150.00")));
+    }
+
+    #[test]
+    fn a_late_claim_the_rules_deny_stays_denied() {
+        let mut req = request(ClaimReason::NonDelivery, "2026-03-20T10:00:00Z");
+        req.purchase.delivered_at = Some(t("2026-03-02T11:00:00Z"));
+        let out = evaluate(&req);
+        assert_eq!(out.decision, Decision::Denied);
+        assert_eq!(codes(&out), ["CREDITS_DELIVERED"]);
+    }
+
+    #[test]
+    fn the_fault_window_runs_from_the_start_of_the_fault() {
+        let mut req = request(ClaimReason::ServiceOutage, "2026-03-20T10:00:00Z");
+        req.claim.issue_started_at = Some(t("2026-03-14T09:00:00Z"));
+        req.claim.outage = Some(Outage {
+            duration: TimeDelta::hours(49),
+            announced: false,
+            scope: OutageScope::Full,
+            resolved: false,
+        });
+        let out = evaluate(&req);
+        assert_eq!(out.decision, Decision::Approved);
+        assert_eq!(codes(&out), ["MAJOR_OUTAGE"]);
+        assert_eq!(out.claim_deadline, Some(t("2026-03-21T09:00:00Z")));
+    }
+
+    #[test]
+    fn rule_specific_information_is_asked_after_the_common_fields() {
+        let mut req = request(ClaimReason::ServiceOutage, "2026-03-03T10:00:00Z");
+        req.purchase.transaction_id.clear();
+        let out = evaluate(&req);
+        assert_eq!(out.decision, Decision::NeedsInformation);
+        assert_eq!(
+            out.missing_information.iter().collect::<Vec<_>>(),
+            [
+                "purchase.transaction_id",
+                "claim.issue_started_at",
+                "claim.outage.duration"
+            ]
+        );
+        assert_eq!(codes(&out), ["MISSING_REQUIRED_INFORMATION", "MAJOR_OUTAGE"]);
+    }
+
+    #[test]
+    fn change_of_mind_is_excluded_only_strictly_after_delivery() {
+        let mut req = request(ClaimReason::ChangeOfMind, "2026-03-02T10:30:00Z");
+        req.purchase.delivered_at = Some(t("2026-03-02T10:30:00Z"));
+        assert_eq!(codes(&evaluate(&req)), ["CANCELLED_BEFORE_DELIVERY"]);
+        req.claim.submitted_at = t("2026-03-02T10:30:01Z");
+        req.evaluated_at = req.claim.submitted_at;
+        assert_eq!(codes(&evaluate(&req)), ["CHANGE_OF_MIND_EXCLUDED"]);
+    }
+
+    #[test]
+    fn cash_takes_5_to_7_business_days_and_panel_credit_is_instant() {
+        // Thursday 5 March 2026 12:00: five business days is Thursday 12
+        // March, seven is Monday 16 March.
+        let req = request(ClaimReason::NonDelivery, "2026-03-05T12:00:00Z");
+        let panel = evaluate(&req);
+        let timeline = super::timeline(&req, &panel);
+        assert_eq!(timeline.funds_earliest, Some(req.evaluated_at));
+        assert_eq!(timeline.funds_latest, Some(req.evaluated_at));
+        let cash = panel.paying(eur("150.00"), RefundMethod::OriginalPayment);
+        let timeline = super::timeline(&req, &cash);
+        assert_eq!(timeline.funds_earliest, Some(t("2026-03-12T12:00:00Z")));
+        assert_eq!(timeline.funds_latest, Some(t("2026-03-16T12:00:00Z")));
+        assert_eq!(timeline.acknowledge_by, Some(t("2026-03-05T16:00:00Z")));
+        assert_eq!(timeline.decide_by, Some(t("2026-03-09T12:00:00Z")));
+    }
+
+    #[test]
+    fn every_catalog_code_is_unique() {
+        let mut seen = std::collections::BTreeSet::new();
+        for r in META.catalog {
+            assert!(seen.insert(r.code), "{}", r.code);
+            assert!(
+                !r.clause.is_empty() && !r.en.is_empty() && !r.fr.is_empty(),
+                "{}",
+                r.code
+            );
+        }
+    }
 }
