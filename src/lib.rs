@@ -5,6 +5,8 @@
 //! [`engine`] -> [`policies`] -> [`domain::decision::Outcome`] ->
 //! [`grpc::convert`] -> bytes. Nothing below [`grpc`] knows gRPC exists.
 
+pub mod cli;
+pub mod config;
 pub mod domain;
 pub mod engine;
 pub mod grpc;

@@ -1,17 +1,25 @@
-//! The `refund-eligibility` command: `serve` (the default) runs the gRPC server.
+//! The `refund-eligibility` command: `serve` (the default) runs the gRPC
+//! server; `evaluate`, `quote` and `policies` answer offline on the same engine.
 
-use std::net::SocketAddr;
 use std::process::ExitCode;
-use std::time::Duration;
+use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use refund_eligibility::server::{self, ServerConfig};
+use refund_eligibility::cli::{self, InputArgs, PoliciesArgs};
+use refund_eligibility::config::ServeArgs;
+use refund_eligibility::metrics::{self, Metrics};
+use refund_eligibility::server;
+use refund_eligibility::telemetry;
 
 #[derive(Parser, Debug)]
 #[command(
     name = "refund-eligibility",
     version,
-    about = "Decides refund claims under compiled-in merchant policies, over gRPC"
+    about = "Decides refund claims under compiled-in merchant policies, over gRPC",
+    long_about = "Decides refund claims under compiled-in merchant policies, over gRPC.\n\n\
+                  Without a subcommand it serves (see `serve --help`); every serve flag \
+                  also reads the REFUND_ELIGIBILITY_* variable shown beside it.",
+    args_conflicts_with_subcommands = true
 )]
 struct Cli {
     #[command(subcommand)]
@@ -22,55 +30,91 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Serve gRPC (the default when no subcommand is given).
-    Serve(ServeArgs),
-}
-
-#[derive(clap::Args, Debug, Clone)]
-struct ServeArgs {
-    /// Address the gRPC server listens on.
-    #[arg(long, env = "REFUND_ELIGIBILITY_LISTEN", default_value = "0.0.0.0:50051")]
-    listen: SocketAddr,
-    /// Seconds in-flight calls get to finish after SIGTERM or Ctrl-C.
-    #[arg(long, env = "REFUND_ELIGIBILITY_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
-    shutdown_grace_secs: u64,
-    /// Largest request message accepted, in bytes.
-    #[arg(long, env = "REFUND_ELIGIBILITY_MAX_MESSAGE_BYTES", default_value_t = 64 * 1024)]
-    max_message_bytes: usize,
+    /// Serve gRPC and the metrics endpoint (the default when no subcommand is given).
+    Serve(Box<ServeArgs>),
+    /// Decide one claim offline: an EvaluateClaimRequest as proto3 JSON in,
+    /// the EvaluateClaimResponse as JSON out.
+    Evaluate(InputArgs),
+    /// Quote a refund offline: a QuoteRefundRequest as proto3 JSON in, the
+    /// QuoteRefundResponse as JSON out.
+    Quote(InputArgs),
+    /// Print the policy catalog (the ListPolicies answer) as JSON.
+    Policies(PoliciesArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let args = match cli.command {
-        Some(Command::Serve(args)) => args,
-        None => cli.serve,
+    let offline = match cli.command {
+        None => return serve_main(cli.serve),
+        Some(Command::Serve(args)) => return serve_main(*args),
+        Some(Command::Evaluate(input)) => cli::evaluate(&input),
+        Some(Command::Quote(input)) => cli::quote(&input),
+        Some(Command::Policies(args)) => cli::policies(&args),
     };
+    match offline {
+        Ok(json) => {
+            println!("{json}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("refund-eligibility: {}", e.one_line());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve_main(args: ServeArgs) -> ExitCode {
+    if let Err(e) = telemetry::init_logging(&args.log_level, args.log_format) {
+        eprintln!("refund-eligibility: {e}");
+        return ExitCode::FAILURE;
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("refund-eligibility: cannot start the runtime: {e}");
+            tracing::error!(error = %e, "cannot start the runtime");
             return ExitCode::FAILURE;
         }
     };
     match runtime.block_on(serve(args)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("refund-eligibility: {e}");
+            tracing::error!(error = %e, "exiting");
             ExitCode::FAILURE
         }
     }
 }
 
 async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
+    let metrics = args.metrics_listen.0.map(|_| Arc::new(Metrics::new()));
+    let config = args.server_config(metrics.clone())?;
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
-    eprintln!("refund-eligibility: serving gRPC on {}", listener.local_addr()?);
-    let config = ServerConfig {
-        shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
-        max_message_bytes: args.max_message_bytes,
-        ..ServerConfig::default()
+    let (stop_metrics, metrics_stopped) = tokio::sync::oneshot::channel::<()>();
+    let metrics_task = match (args.metrics_listen.0, metrics) {
+        (Some(addr), Some(metrics)) => {
+            let metrics_listener = tokio::net::TcpListener::bind(addr).await?;
+            tracing::info!(address = %metrics_listener.local_addr()?, "serving metrics at /metrics");
+            let stopped = async {
+                let _ = metrics_stopped.await;
+            };
+            Some(tokio::spawn(metrics::serve(metrics_listener, metrics, stopped)))
+        }
+        _ => None,
     };
-    server::run(listener, shutdown_signal(), config).await?;
-    eprintln!("refund-eligibility: drained, exiting");
+    tracing::info!(
+        address = %listener.local_addr()?,
+        tls = config.tls.is_some(),
+        client_auth = config.tls.as_ref().is_some_and(|t| t.client_ca_pem.is_some()),
+        version = env!("CARGO_PKG_VERSION"),
+        "serving gRPC"
+    );
+    let served = server::run(listener, shutdown_signal(), config).await;
+    // Metrics stay up through the drain, so the last scrape sees it.
+    let _ = stop_metrics.send(());
+    if let Some(task) = metrics_task {
+        let _ = task.await;
+    }
+    served?;
+    tracing::info!("drained, exiting");
     Ok(())
 }
 
@@ -94,4 +138,5 @@ async fn shutdown_signal() {
         () = ctrl_c => {},
         () = term => {},
     }
+    tracing::info!("shutdown requested, draining");
 }

@@ -48,7 +48,6 @@ struct DecisionLabels {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct BuildLabels {
     version: &'static str,
-    rust_version: &'static str,
 }
 
 type HistogramFamily = Family<MethodLabels, Histogram, fn() -> Histogram>;
@@ -105,7 +104,6 @@ impl Metrics {
             "Build information of the running binary",
             Info::new(BuildLabels {
                 version: env!("CARGO_PKG_VERSION"),
-                rust_version: env!("CARGO_PKG_RUST_VERSION"),
             }),
         );
         Metrics {
