@@ -1,48 +1,532 @@
-//! `smarterspro-officiel` (`smarterspro-officiel.txt`). Not yet encoded: every claim goes to manual review
-//! until the rules of POLICY_RULINGS.md are written here.
+//! `smarterspro-officiel`: SmartersPro-Officiel's "Refund & Returns Policy"
+//! (`smarterspro-officiel.txt`, last updated 5 December 2025).
+//!
+//! Clauses cite the text's headings, with the bullet number where a heading
+//! holds a list ("What Is NOT Covered #3" is its third bullet). Business time
+//! is Paris time with French public holidays. Refunds go to the original
+//! payment method ("Processing Time").
+//!
+//! Readings where POLICY_RULINGS.md is silent:
+//! - "services are considered 'used' once the activation details have been
+//!   created and sent": a non-delivery claim once `delivered_at` has passed is
+//!   denied (`ACCESS_DELIVERED`) with a resend offered; before 48 business
+//!   hours it is premature (`WAITING_PERIOD_RUNNING`, resubmit at the 48th).
+//! - "In specific cases, we may issue a partial or full refund even after
+//!   activation" + "No partial refund for unused time": a claim whose reason is
+//!   neither an eligible case nor an explicit exclusion (not as described,
+//!   incompatibility, server switch, channel unavailable, end-user
+//!   mismanagement) is denied with `NO_REFUND_FOR_UNUSED_TIME` once access had
+//!   been sent when it was filed; before that the text is silent (review).
+//! - Setup difficulty is a device problem "on your side" (What Is NOT Covered #1).
+//! - Causes (customer side, ISP, third-party app) exclude fault claims only;
+//!   payment claims (billing error, duplicate, unauthorized, wrong plan) have
+//!   no technical cause.
+//! - An outage not (yet) resolved, and a billing error, are not addressed:
+//!   review, nothing recommended.
+//! - A late order error and an unauthorized transaction go to review with the
+//!   full amount recommended: that is what the refund would be if granted.
+//! - Proration from `issue_started_at` needs it and a term; when it is missing
+//!   the claim asks for it and shows the unused share from `submitted_at`
+//!   (the least that would be paid: the issue had begun by then). A duplicate
+//!   payment without `duplicate_amount` (or with 0) asks for it and shows the
+//!   amount paid (the same order charged twice).
+//! - "Before opening a dispute ... contact us first": a chargeback is "without
+//!   prior contact" when `support.contacted` is false.
+//! - Timeline: funds 3 to 10 business days after the decision (`evaluated_at`);
+//!   the text promises no acknowledgement or decision delay.
+
+use chrono::TimeDelta;
 
 use crate::domain::calendar::Calendar;
-use crate::domain::claim::{ClaimRequest, Language, QuoteRequest};
-use crate::domain::decision::{Outcome, ReasonDef, RefundBasis, Timeline};
+use crate::domain::claim::{ClaimReason, ClaimRequest, IssueCause, Language, QuoteRequest};
+use crate::domain::decision::{
+    Compensation, CompensationKind, Consequence, Decision, Outcome, Reason, ReasonDef, RefundBasis, RefundMethod,
+    Timeline,
+};
 use crate::domain::term::Term;
 
-use super::common;
+use super::common::{self, paid, Required};
 use super::{PolicyMeta, Segment, Segments};
 
+/// The ruling's delivery promise: access details within 48 business hours.
+const DELIVERY_BUSINESS_HOURS: u32 = 48;
+/// "selected the wrong plan and notified us immediately": within 24 h (ruling).
+const ORDER_ERROR_WINDOW: TimeDelta = TimeDelta::hours(24);
+/// "usually takes 3 to 10 business days to appear in your account"
+const FUNDS_EARLIEST_BUSINESS_DAYS: u32 = 3;
+const FUNDS_LATEST_BUSINESS_DAYS: u32 = 10;
+
 static TERMS_VIOLATION: ReasonDef = ReasonDef {
-    clause: "-",
+    clause: "General Refund Principle",
     ..common::TERMS_VIOLATION
 };
 static POLICY_SILENT: ReasonDef = ReasonDef {
-    clause: "-",
+    clause: "When a Refund May Be Considered (not listed)",
     ..common::POLICY_SILENT_MANUAL_REVIEW
+};
+static MISSING_INFORMATION: ReasonDef = ReasonDef {
+    clause: "How to Request a Refund",
+    ..common::MISSING_REQUIRED_INFORMATION
+};
+static WAITING_PERIOD_RUNNING: ReasonDef = ReasonDef {
+    clause: "Digital Services & Activation",
+    ..common::WAITING_PERIOD_RUNNING
+};
+
+static NOT_DELIVERED: ReasonDef = ReasonDef {
+    code: "NOT_DELIVERED",
+    clause: "Digital Services & Activation",
+    en: "No access details had been sent 48 business hours (Paris time) after payment: a full refund is due, or the access details can be sent instead.",
+    fr: "Aucun identifiant d'accès n'avait été envoyé 48 heures ouvrées (heure de Paris) après le paiement : un remboursement intégral est dû, ou un nouvel envoi des accès peut être proposé à la place.",
+};
+static ACCESS_DELIVERED: ReasonDef = ReasonDef {
+    code: "ACCESS_DELIVERED",
+    clause: "Digital Services & Activation",
+    en: "The access details have been sent, so non-delivery is not established and the service counts as used; they can be sent again.",
+    fr: "Les identifiants d'accès ont été envoyés : la non-livraison n'est pas établie et le service est réputé utilisé ; ils peuvent être renvoyés.",
+};
+static UNRESOLVABLE_TECHNICAL_ISSUE: ReasonDef = ReasonDef {
+    code: "UNRESOLVABLE_TECHNICAL_ISSUE",
+    clause: "When a Refund May Be Considered #1",
+    en: "Support was contacted and the troubleshooting was completed, but the problem persists and makes normal use impossible: the time unused since the issue began is refunded.",
+    fr: "Le support a été contacté et le dépannage mené à son terme, mais le problème persiste et empêche une utilisation normale : la période non utilisée depuis le début de l'incident est remboursée.",
+};
+static TROUBLESHOOTING_REQUIRED: ReasonDef = ReasonDef {
+    code: "TROUBLESHOOTING_REQUIRED",
+    clause: "When a Refund May Be Considered #1",
+    en: "A technical issue is refunded only once support has been contacted, the troubleshooting it asked for has been completed and the problem remains unresolved; that is not the case here.",
+    fr: "Un problème technique n'est remboursé qu'une fois le support contacté, le dépannage demandé mené à son terme et le problème toujours non résolu ; ce n'est pas le cas ici.",
+};
+static SUBSCRIPTION_ENDED: ReasonDef = ReasonDef {
+    code: "SUBSCRIPTION_ENDED",
+    clause: "Subscription Length & Renewals",
+    en: "The subscription period had already ended when the issue began; no unused time is left to refund.",
+    fr: "L'abonnement était déjà arrivé à échéance au début de l'incident ; il ne reste aucune période non utilisée à rembourser.",
+};
+static DUPLICATE_PAYMENT: ReasonDef = ReasonDef {
+    code: "DUPLICATE_PAYMENT",
+    clause: "When a Refund May Be Considered #2",
+    en: "The same order was paid twice: the duplicate charge is refunded.",
+    fr: "La même commande a été payée deux fois : le paiement en double est remboursé.",
+};
+static ORDER_ERROR: ReasonDef = ReasonDef {
+    code: "ORDER_ERROR",
+    clause: "When a Refund May Be Considered #2",
+    en: "The wrong plan was selected and reported within 24 hours of purchase: a full refund is due.",
+    fr: "Le mauvais forfait a été choisi et signalé dans les 24 heures suivant l'achat : un remboursement intégral est dû.",
+};
+static ORDER_ERROR_LATE: ReasonDef = ReasonDef {
+    code: "ORDER_ERROR_LATE",
+    clause: "When a Refund May Be Considered #2",
+    en: "The wrong plan was reported more than 24 hours after purchase rather than immediately; an agent must decide whether the order error still qualifies.",
+    fr: "Le mauvais forfait a été signalé plus de 24 heures après l'achat, et non immédiatement ; un agent doit décider si l'erreur de commande peut encore être prise en compte.",
+};
+static UNAUTHORIZED_TRANSACTION_INVESTIGATION: ReasonDef = ReasonDef {
+    code: "UNAUTHORIZED_TRANSACTION_INVESTIGATION",
+    clause: "When a Refund May Be Considered #3",
+    en: "The payment is reported as made without the account holder's authorization: a refund is subject to investigation.",
+    fr: "Le paiement est signalé comme effectué sans l'autorisation du titulaire : un remboursement est soumis à enquête.",
+};
+static CUSTOMER_SIDE_ISSUE_EXCLUDED: ReasonDef = ReasonDef {
+    code: "CUSTOMER_SIDE_ISSUE_EXCLUDED",
+    clause: "What Is NOT Covered #1",
+    en: "The problem lies with the customer's internet connection or device (slow connection, Wi-Fi, outdated hardware, own setup); it is not refunded.",
+    fr: "Le problème vient de la connexion internet ou de l'appareil du client (connexion lente, Wi-Fi, matériel obsolète, configuration personnelle) ; il n'est pas remboursé.",
+};
+static THIRD_PARTY_CHANGE_EXCLUDED: ReasonDef = ReasonDef {
+    code: "THIRD_PARTY_CHANGE_EXCLUDED",
+    clause: "What Is NOT Covered #2",
+    en: "The problem comes from a third-party change (app store update, device restriction, operating-system limit); it is not refunded.",
+    fr: "Le problème résulte d'un changement chez un tiers (mise à jour de la boutique d'applications, restriction de l'appareil, limite du système d'exploitation) ; il n'est pas remboursé.",
+};
+static PERSONAL_PREFERENCE_EXCLUDED: ReasonDef = ReasonDef {
+    code: "PERSONAL_PREFERENCE_EXCLUDED",
+    clause: "What Is NOT Covered #3",
+    en: "A personal preference (a change of mind, disliking the channel selection, no longer needing the service) is not refunded.",
+    fr: "Une préférence personnelle (changement d'avis, sélection de chaînes qui ne plaît pas, service devenu inutile) n'ouvre pas droit à remboursement.",
+};
+static TEMPORARY_OUTAGE_EXCLUDED: ReasonDef = ReasonDef {
+    code: "TEMPORARY_OUTAGE_EXCLUDED",
+    clause: "What Is NOT Covered #4",
+    en: "The outage was temporary and has been resolved; temporary outages caused by maintenance or external providers are not refunded.",
+    fr: "La panne était temporaire et a été résolue ; les interruptions temporaires dues à une maintenance ou à des prestataires externes ne sont pas remboursées.",
+};
+static NO_REFUND_FOR_UNUSED_TIME: ReasonDef = ReasonDef {
+    code: "NO_REFUND_FOR_UNUSED_TIME",
+    clause: "Subscription Length & Renewals #2",
+    en: "The access details have been sent, so the service counts as used; outside the cases the policy lists, the remaining time is not refunded.",
+    fr: "Les identifiants d'accès ont été envoyés : le service est donc réputé utilisé et, hors des cas prévus par la politique, la période restante n'est pas remboursée.",
+};
+static CHARGEBACK_WITHOUT_CONTACT: ReasonDef = ReasonDef {
+    code: "CHARGEBACK_WITHOUT_CONTACT",
+    clause: "Chargebacks & Payment Disputes",
+    en: "A chargeback was opened without contacting support first: the merchant may suspend the subscriptions tied to this payment and restrict future orders.",
+    fr: "Une contestation bancaire a été ouverte sans contact préalable avec le support : le marchand peut suspendre les abonnements liés à ce paiement et restreindre les commandes futures.",
 };
 
 pub static META: PolicyMeta = PolicyMeta {
     id: "smarterspro-officiel",
-    version: "undated",
-    title: "SmartersPro Officiel Refund Policy",
+    version: "2025-12-05",
+    title: "SmartersPro-Officiel Refund & Returns Policy",
     merchant: "SmartersPro Officiel",
     source_language: Language::En,
     calendar: Calendar::PARIS_FRENCH_HOLIDAYS,
-    catalog: &[&TERMS_VIOLATION, &POLICY_SILENT],
+    catalog: &[
+        &TERMS_VIOLATION,
+        &CUSTOMER_SIDE_ISSUE_EXCLUDED,
+        &THIRD_PARTY_CHANGE_EXCLUDED,
+        &PERSONAL_PREFERENCE_EXCLUDED,
+        &TEMPORARY_OUTAGE_EXCLUDED,
+        &NOT_DELIVERED,
+        &WAITING_PERIOD_RUNNING,
+        &ACCESS_DELIVERED,
+        &UNRESOLVABLE_TECHNICAL_ISSUE,
+        &TROUBLESHOOTING_REQUIRED,
+        &SUBSCRIPTION_ENDED,
+        &DUPLICATE_PAYMENT,
+        &ORDER_ERROR,
+        &ORDER_ERROR_LATE,
+        &UNAUTHORIZED_TRANSACTION_INVESTIGATION,
+        &NO_REFUND_FOR_UNUSED_TIME,
+        &CHARGEBACK_WITHOUT_CONTACT,
+        &MISSING_INFORMATION,
+        &POLICY_SILENT,
+    ],
     terms_violation: &TERMS_VIOLATION,
 };
 
 pub fn evaluate(req: &ClaimRequest) -> Outcome {
-    common::silent(&POLICY_SILENT, req)
+    let mut required = Required::new();
+    let out = decide(req, &mut required);
+    let mut out = required.apply(out, &MISSING_INFORMATION);
+    // "If a chargeback is initiated without prior contact, we reserve the
+    // right to suspend active subscriptions associated with that payment and
+    // restrict future orders." The decision itself stands.
+    if req.claim.chargeback_filed && !req.claim.support.contacted {
+        out.reasons.push(&CHARGEBACK_WITHOUT_CONTACT);
+        out.consequences.push(Consequence::SubscriptionSuspension);
+        out.consequences.push(Consequence::OrderRestriction);
+    }
+    out
 }
 
-pub fn timeline(_req: &ClaimRequest, _out: &Outcome) -> Timeline {
-    Timeline::default()
+/// Claims about a payment rather than the service: a technical cause does not apply to them.
+fn is_payment_claim(reason: ClaimReason) -> bool {
+    matches!(
+        reason,
+        ClaimReason::BillingError
+            | ClaimReason::DuplicatePayment
+            | ClaimReason::UnauthorizedTransaction
+            | ClaimReason::WrongPlanSelected
+    )
 }
 
-pub fn quote(_req: &QuoteRequest, _term: Option<Term>) -> Segments {
+fn decide(req: &ClaimRequest, required: &mut Required) -> Outcome {
+    let claim = &req.claim;
+    let deny = |reason: Reason| Outcome::denied(reason, paid(req));
+
+    // "What Is NOT Covered"
+    if !is_payment_claim(claim.reason) {
+        match claim.cause {
+            // "Internet or device problems on your side (slow connection, Wi-Fi issues, outdated hardware)"
+            IssueCause::CustomerSide | IssueCause::Isp => return deny(&CUSTOMER_SIDE_ISSUE_EXCLUDED),
+            // "Third-party application changes (app store updates, device restrictions, OS limits)"
+            IssueCause::ThirdPartyApp => return deny(&THIRD_PARTY_CHANGE_EXCLUDED),
+            _ => {}
+        }
+    }
+
+    match claim.reason {
+        // "Personal preference (changed your mind, dislike channel selection, or no longer need the service)"
+        ClaimReason::ChangeOfMind | ClaimReason::ContentDissatisfaction => deny(&PERSONAL_PREFERENCE_EXCLUDED),
+        // "Internet or device problems on your side": setting up one's own device.
+        ClaimReason::SetupDifficulty => deny(&CUSTOMER_SIDE_ISSUE_EXCLUDED),
+        ClaimReason::NonDelivery => non_delivery(req),
+        ClaimReason::TechnicalIssue => technical_issue(req, required),
+        ClaimReason::DuplicatePayment => duplicate_payment(req, required),
+        ClaimReason::WrongPlanSelected => order_error(req),
+        // "Unauthorized transaction — your payment method was used without your
+        // authorization (subject to investigation)"
+        ClaimReason::UnauthorizedTransaction => Outcome::new(
+            Decision::NeedsReview,
+            &UNAUTHORIZED_TRANSACTION_INVESTIGATION,
+            paid(req),
+        )
+        .paying(paid(req), RefundMethod::OriginalPayment),
+        ClaimReason::ServiceOutage => outage(req),
+        ClaimReason::BillingError => common::silent(&POLICY_SILENT, req),
+        ClaimReason::NotAsDescribed
+        | ClaimReason::DeviceIncompatibility
+        | ClaimReason::ServerSwitchRequest
+        | ClaimReason::EndUserMismanagement
+        | ClaimReason::ChannelUnavailable => unused_time(req),
+    }
+}
+
+/// "After payment is confirmed, we generate and deliver access details";
+/// the ruling gives 48 business hours (Paris, French holidays).
+fn non_delivery(req: &ClaimRequest) -> Outcome {
+    let p = &req.purchase;
+    let resend = Compensation::of(CompensationKind::ResendAccess);
+    // "services are considered 'used' once the activation details have been created and sent to you"
+    if p.delivered_by(req.evaluated_at) {
+        return Outcome::denied(&ACCESS_DELIVERED, p.amount_paid).with_alternative(resend);
+    }
+    let deadline = META
+        .calendar
+        .add_business_hours(p.purchased_at, DELIVERY_BUSINESS_HOURS);
+    if req.evaluated_at < deadline {
+        return common::waiting(&WAITING_PERIOD_RUNNING, req, deadline);
+    }
+    Outcome::new(Decision::Approved, &NOT_DELIVERED, p.amount_paid)
+        .paying(p.amount_paid, RefundMethod::OriginalPayment)
+        .with_alternative(resend)
+}
+
+/// "Technical issues we cannot resolve — a persistent problem that makes
+/// normal use impossible after reasonable troubleshooting": the time the
+/// service was unusable counts as unused.
+fn technical_issue(req: &ClaimRequest, required: &mut Required) -> Outcome {
+    let support = req.claim.support;
+    if !(support.contacted && support.troubleshooting_completed && !support.resolved) {
+        return Outcome::denied(&TROUBLESHOOTING_REQUIRED, paid(req));
+    }
+    let p = &req.purchase;
+    let Some(term) = Term::new(p.purchased_at, p.delivered_at, p.term_months) else {
+        required.check(false, "purchase.term_months");
+        return Outcome::new(
+            Decision::PartiallyApproved,
+            &UNRESOLVABLE_TECHNICAL_ISSUE,
+            p.amount_paid,
+        );
+    };
+    required.check(req.claim.issue_started_at.is_some(), "claim.issue_started_at");
+    let from = req.claim.issue_started_at.unwrap_or(req.claim.submitted_at);
+    let refund = term.prorate(p.amount_paid, from);
+    if refund.rounded().is_zero() && req.claim.issue_started_at.is_some() {
+        return Outcome::denied(&SUBSCRIPTION_ENDED, p.amount_paid);
+    }
+    let decision = if refund.rounded() == p.amount_paid.rounded() {
+        Decision::Approved
+    } else {
+        Decision::PartiallyApproved
+    };
+    Outcome::new(decision, &UNRESOLVABLE_TECHNICAL_ISSUE, p.amount_paid).paying(refund, RefundMethod::OriginalPayment)
+}
+
+/// "Duplicate payment or order error — you accidentally paid twice": the
+/// extra charge, never more than was paid.
+fn duplicate_payment(req: &ClaimRequest, required: &mut Required) -> Outcome {
+    let p = &req.purchase;
+    let duplicate = req.claim.duplicate_amount.filter(|d| !d.is_zero());
+    required.check(duplicate.is_some(), "claim.duplicate_amount");
+    let refund = duplicate.unwrap_or(p.amount_paid).min(p.amount_paid);
+    Outcome::new(Decision::Approved, &DUPLICATE_PAYMENT, p.amount_paid).paying(refund, RefundMethod::OriginalPayment)
+}
+
+/// "... or selected the wrong plan and notified us immediately": within 24 h
+/// of purchase (inclusive) by `submitted_at`, else an agent decides.
+fn order_error(req: &ClaimRequest) -> Outcome {
+    let p = &req.purchase;
+    let deadline = p.purchased_at + ORDER_ERROR_WINDOW;
+    let mut out = if req.claim.submitted_at <= deadline {
+        Outcome::new(Decision::Approved, &ORDER_ERROR, p.amount_paid)
+    } else {
+        Outcome::new(Decision::NeedsReview, &ORDER_ERROR_LATE, p.amount_paid)
+    }
+    .paying(p.amount_paid, RefundMethod::OriginalPayment);
+    out.claim_deadline = Some(deadline);
+    out
+}
+
+/// "Temporary outages caused by maintenance or external providers resolved
+/// within a reasonable time" are not covered; an unresolved one is not addressed.
+fn outage(req: &ClaimRequest) -> Outcome {
+    match req.claim.outage {
+        Some(outage) if outage.resolved => Outcome::denied(&TEMPORARY_OUTAGE_EXCLUDED, paid(req)),
+        _ => common::silent(&POLICY_SILENT, req),
+    }
+}
+
+/// "No partial refund for unused time": once the access details were sent
+/// (before the claim was filed) the service counts as used, and outside the
+/// listed cases nothing is refunded. A claim filed at the very instant of
+/// delivery still falls in the quote's FULL window, which includes its end.
+fn unused_time(req: &ClaimRequest) -> Outcome {
+    if req.purchase.delivered_at.is_some_and(|d| d < req.claim.submitted_at) {
+        Outcome::denied(&NO_REFUND_FOR_UNUSED_TIME, paid(req))
+    } else {
+        common::silent(&POLICY_SILENT, req)
+    }
+}
+
+/// "If a refund is approved, we will process it using the same payment method
+/// ... usually takes 3 to 10 business days to appear in your account."
+pub fn timeline(req: &ClaimRequest, out: &Outcome) -> Timeline {
+    if out.refund_amount.is_zero() || !matches!(out.decision, Decision::Approved | Decision::PartiallyApproved) {
+        return Timeline::default();
+    }
+    let cal = META.calendar;
+    Timeline {
+        acknowledge_by: None,
+        decide_by: None,
+        funds_earliest: Some(cal.add_business_days(req.evaluated_at, FUNDS_EARLIEST_BUSINESS_DAYS)),
+        funds_latest: Some(cal.add_business_days(req.evaluated_at, FUNDS_LATEST_BUSINESS_DAYS)),
+    }
+}
+
+/// FULL until the access details are delivered, then NONE.
+pub fn quote(req: &QuoteRequest, _term: Option<Term>) -> Segments {
     let mut segments = Segments::new();
     segments.push(Segment {
-        until: None,
-        basis: RefundBasis::None,
-        reason: &POLICY_SILENT,
+        until: req.purchase.delivered_at,
+        basis: RefundBasis::Full,
+        reason: &NOT_DELIVERED,
     });
+    if req.purchase.delivered_at.is_some() {
+        segments.push(Segment {
+            until: None,
+            basis: RefundBasis::None,
+            reason: &NO_REFUND_FOR_UNUSED_TIME,
+        });
+    }
     segments
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, Utc};
+
+    use super::*;
+    use crate::domain::claim::{Claim, CustomerType, PaymentMethod, PriceType, Purchase, SupportHistory};
+    use crate::domain::money::{Currency, Money};
+
+    fn t(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    fn eur(amount: &str) -> Money {
+        Money::parse(Currency::from_code("EUR").unwrap(), amount).unwrap()
+    }
+
+    fn request(reason: ClaimReason, purchased_at: &str, evaluated_at: &str) -> ClaimRequest {
+        let evaluated_at = t(evaluated_at);
+        ClaimRequest {
+            purchase: Purchase {
+                order_id: "SO-1".into(),
+                amount_paid: eur("30.00"),
+                purchased_at: t(purchased_at),
+                delivered_at: None,
+                term_months: 1,
+                price_type: PriceType::Standard,
+                payment_method: PaymentMethod::Card,
+                customer_type: CustomerType::Consumer,
+                customer_country: None,
+                express_consent_immediate_performance: false,
+                invoice_number: String::new(),
+                purchase_email: String::new(),
+                reseller_id: String::new(),
+                transaction_id: String::new(),
+            },
+            claim: Claim {
+                reason,
+                submitted_at: evaluated_at,
+                issue_started_at: None,
+                cause: IssueCause::Undiagnosed,
+                outage: None,
+                support: SupportHistory::default(),
+                description: String::new(),
+                evidence_attachments: 0,
+                charged_amount: None,
+                expected_amount: None,
+                duplicate_amount: None,
+                device_officially_supported: None,
+                device_meets_minimum_requirements: None,
+                terms_violation: false,
+                chargeback_filed: false,
+                concerns_adult_content: false,
+            },
+            evaluated_at,
+        }
+    }
+
+    fn codes(out: &Outcome) -> Vec<&'static str> {
+        out.reasons.iter().map(|r| r.code).collect()
+    }
+
+    #[test]
+    fn non_delivery_waits_48_business_hours_across_1_may() {
+        // Thu 30 Apr 2026 10:00 Paris; Fri 1 May and the weekend do not count:
+        // the 48th business hour ends Tue 5 May 10:00 Paris (08:00Z).
+        let early = request(ClaimReason::NonDelivery, "2026-04-30T08:00:00Z", "2026-05-05T07:59:59Z");
+        let out = evaluate(&early);
+        assert_eq!(out.decision, Decision::Denied);
+        assert_eq!(codes(&out), ["WAITING_PERIOD_RUNNING"]);
+        assert_eq!(out.resubmit_after, Some(t("2026-05-05T08:00:00Z")));
+
+        let due = request(ClaimReason::NonDelivery, "2026-04-30T08:00:00Z", "2026-05-05T08:00:00Z");
+        let out = evaluate(&due).finish();
+        assert_eq!(out.decision, Decision::Approved);
+        assert_eq!(out.refund_amount, eur("30.00"));
+        assert_eq!(
+            out.alternatives.first().map(|a| a.kind),
+            Some(CompensationKind::ResendAccess)
+        );
+    }
+
+    #[test]
+    fn sent_access_counts_as_used() {
+        let mut req = request(ClaimReason::NonDelivery, "2026-04-30T08:00:00Z", "2026-05-12T08:00:00Z");
+        req.purchase.delivered_at = Some(t("2026-05-11T08:00:00Z"));
+        assert_eq!(codes(&evaluate(&req)), ["ACCESS_DELIVERED"]);
+        req.claim.reason = ClaimReason::NotAsDescribed;
+        assert_eq!(codes(&evaluate(&req)), ["NO_REFUND_FOR_UNUSED_TIME"]);
+        // Filed before the details were sent: not addressed.
+        req.claim.submitted_at = t("2026-05-10T08:00:00Z");
+        assert_eq!(evaluate(&req).decision, Decision::NeedsReview);
+    }
+
+    #[test]
+    fn unresolvable_issue_refunds_unused_time_from_its_start() {
+        // A 30-day term (1 Apr -> 1 May), unusable from 11 Apr: 20/30 of 30.00.
+        let mut req = request(
+            ClaimReason::TechnicalIssue,
+            "2026-04-01T00:00:00Z",
+            "2026-04-20T00:00:00Z",
+        );
+        req.purchase.delivered_at = Some(t("2026-04-01T00:00:00Z"));
+        req.claim.support = SupportHistory {
+            contacted: true,
+            troubleshooting_completed: true,
+            ..SupportHistory::default()
+        };
+        req.claim.issue_started_at = Some(t("2026-04-11T00:00:00Z"));
+        let out = evaluate(&req).finish();
+        assert_eq!(out.decision, Decision::PartiallyApproved);
+        assert_eq!(out.refund_amount, eur("20.00"));
+        req.claim.support.resolved = true;
+        assert_eq!(codes(&evaluate(&req)), ["TROUBLESHOOTING_REQUIRED"]);
+    }
+
+    #[test]
+    fn chargeback_without_contact_keeps_the_decision_and_adds_consequences() {
+        let mut req = request(
+            ClaimReason::ChangeOfMind,
+            "2026-04-01T00:00:00Z",
+            "2026-04-02T00:00:00Z",
+        );
+        req.claim.chargeback_filed = true;
+        let out = evaluate(&req);
+        assert_eq!(out.decision, Decision::Denied);
+        assert_eq!(
+            codes(&out),
+            ["PERSONAL_PREFERENCE_EXCLUDED", "CHARGEBACK_WITHOUT_CONTACT"]
+        );
+        assert_eq!(
+            out.consequences.iter().collect::<Vec<_>>(),
+            [Consequence::SubscriptionSuspension, Consequence::OrderRestriction]
+        );
+        req.claim.support.contacted = true;
+        assert!(evaluate(&req).consequences.is_empty());
+    }
 }
