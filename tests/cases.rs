@@ -56,5 +56,6 @@ macro_rules! corpus {
 corpus! {
     iptv_reseller => "iptv-reseller.json",
     iptv_smarters_pro => "iptv-smarters-pro.json",
+    official_smarters_7day => "official-smarters-7day.json",
     smarterspro_officiel => "smarterspro-officiel.json",
 }
