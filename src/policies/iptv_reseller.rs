@@ -88,8 +88,8 @@ static PROMOTIONAL_PURCHASE_EXCLUDED: ReasonDef = ReasonDef {
 static CREDITS_NOT_DELIVERED: ReasonDef = ReasonDef {
     code: "CREDITS_NOT_DELIVERED",
     clause: "§1 Eligible: Non-Delivery of Credits",
-    en: "The credits were not added to the reseller panel within 24 business hours of payment: the purchase is refunded in full.",
-    fr: "Les crédits n'ont pas été ajoutés au panel revendeur dans les 24 heures ouvrées suivant le paiement : l'achat est remboursé intégralement.",
+    en: "The credits were not added to the reseller panel within 24 business hours of payment: the purchase qualifies for a full refund.",
+    fr: "Les crédits n'ont pas été ajoutés au panel revendeur dans les 24 heures ouvrées suivant le paiement : l'achat ouvre droit à un remboursement intégral.",
 };
 static CREDITS_DELIVERED: ReasonDef = ReasonDef {
     code: "CREDITS_DELIVERED",
@@ -112,8 +112,8 @@ static OUTAGE_BELOW_MAJOR_THRESHOLD: ReasonDef = ReasonDef {
 static MAJOR_OUTAGE: ReasonDef = ReasonDef {
     code: "MAJOR_OUTAGE",
     clause: "§1 Eligible: Major Unresolvable Service Outage",
-    en: "The panel or stream access suffered an unannounced outage of more than 48 consecutive hours: the purchase is refunded in full.",
-    fr: "Le panel ou l'accès aux flux a subi une panne non annoncée de plus de 48 heures consécutives : l'achat est remboursé intégralement.",
+    en: "The panel or stream access suffered an unannounced outage of more than 48 consecutive hours: the purchase qualifies for a full refund.",
+    fr: "Le panel ou l'accès aux flux a subi une panne non annoncée de plus de 48 heures consécutives : l'achat ouvre droit à un remboursement intégral.",
 };
 static SINGLE_CHANNEL_EXCLUDED: ReasonDef = ReasonDef {
     code: "SINGLE_CHANNEL_EXCLUDED",
