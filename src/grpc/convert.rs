@@ -261,7 +261,8 @@ fn decode_purchase(v: &mut Violations, p: Option<pb::Purchase>) -> Option<Purcha
 
 fn decode_duration(v: &mut Violations, d: &prost_types::Duration, field: &str) -> Option<TimeDelta> {
     // protobuf's Duration: |seconds| <= 315,576,000,000 and nanos of the same sign.
-    let valid_range = d.seconds.abs() <= 315_576_000_000 && d.nanos.abs() < 1_000_000_000;
+    // unsigned_abs: i64::MIN / i32::MIN have no positive counterpart (abs() overflows).
+    let valid_range = d.seconds.unsigned_abs() <= 315_576_000_000 && d.nanos.unsigned_abs() < 1_000_000_000;
     let same_sign = (d.seconds >= 0 && d.nanos >= 0) || (d.seconds <= 0 && d.nanos <= 0);
     if !valid_range || !same_sign {
         v.add(
@@ -299,8 +300,15 @@ pub fn decode_evaluate(req: pb::EvaluateClaimRequest, now: DateTime<Utc>) -> Res
         Some(ts) => v.timestamp(Some(ts), "evaluated_at"),
         None => Some(now),
     };
+    // The claim's amounts are checked against amount_paid's currency even when
+    // another purchase field is bad, so that every bad field is reported at once.
+    let paid_currency = req
+        .purchase
+        .as_ref()
+        .and_then(|p| p.amount_paid.as_ref())
+        .and_then(|m| Currency::from_code(&m.currency_code));
     let purchase = decode_purchase(&mut v, req.purchase);
-    let currency = purchase.as_ref().map(|p| p.amount_paid.currency());
+    let currency = purchase.as_ref().map(|p| p.amount_paid.currency()).or(paid_currency);
     let purchased_at = purchase.as_ref().map(|p| p.purchased_at);
     let claim = v.required(req.claim, "claim").and_then(|c| {
         let reason = match c.reason {
