@@ -410,7 +410,7 @@ fn check_case(
         }
     }
     if let Some(t) = &e.timeline {
-        let got = resp.timeline.clone().unwrap_or_default();
+        let got = resp.timeline.unwrap_or_default();
         check_time(
             &mut errors,
             "timeline.acknowledge_by",
