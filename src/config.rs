@@ -36,7 +36,7 @@ pub struct ServeArgs {
     #[arg(long, env = "REFUND_ELIGIBILITY_SHUTDOWN_GRACE", default_value = "10s", value_parser = parse_duration)]
     pub shutdown_grace: Duration,
 
-    /// Largest request message accepted, in bytes; larger ones get RESOURCE_EXHAUSTED.
+    /// Largest request message accepted, in bytes; larger ones are refused with OUT_OF_RANGE.
     #[arg(long, env = "REFUND_ELIGIBILITY_MAX_MESSAGE_BYTES", default_value_t = 64 * 1024)]
     pub max_message_bytes: usize,
 

@@ -31,7 +31,8 @@ pub const SERVICE_NAME: &str = "refund.eligibility.v1.EligibilityService";
 pub struct ServerConfig {
     /// How long in-flight calls may take to finish after shutdown is asked.
     pub shutdown_grace: Duration,
-    /// Largest request message accepted, in bytes; larger ones get RESOURCE_EXHAUSTED.
+    /// Largest request message accepted, in bytes; a larger one is refused with
+    /// OUT_OF_RANGE (tonic 0.14's code for it) before it reaches the service.
     pub max_message_bytes: usize,
     /// Calls one HTTP/2 connection may have in progress at once (`None`: no
     /// limit). A call arriving while the limit is reached is not queued: it is

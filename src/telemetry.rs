@@ -49,6 +49,14 @@ pub enum LogInitError {
 /// (`info`) or a comma-separated list of `target=level` directives
 /// (`info,h2=warn`).
 pub fn init_logging(level: &str, format: LogFormat) -> Result<(), LogInitError> {
+    init_logging_to(level, format, std::io::stdout)
+}
+
+/// [`init_logging`] to another writer (tests capture the lines).
+pub fn init_logging_to<W>(level: &str, format: LogFormat, writer: W) -> Result<(), LogInitError>
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
 
@@ -58,7 +66,7 @@ pub fn init_logging(level: &str, format: LogFormat) -> Result<(), LogInitError> 
     let registry = tracing_subscriber::registry().with(filter);
     let result = match format {
         LogFormat::Text => registry
-            .with(tracing_subscriber::fmt::layer().with_writer(std::io::stdout))
+            .with(tracing_subscriber::fmt::layer().with_writer(writer))
             .try_init(),
         LogFormat::Json => registry
             .with(
@@ -67,7 +75,7 @@ pub fn init_logging(level: &str, format: LogFormat) -> Result<(), LogInitError> 
                     .flatten_event(true)
                     .with_current_span(false)
                     .with_span_list(false)
-                    .with_writer(std::io::stdout),
+                    .with_writer(writer),
             )
             .try_init(),
     };
