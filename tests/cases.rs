@@ -58,4 +58,5 @@ corpus! {
     iptv_smarters_pro => "iptv-smarters-pro.json",
     official_smarters_7day => "official-smarters-7day.json",
     smarterspro_officiel => "smarterspro-officiel.json",
+    iptvsmartersprohub_fr => "iptvsmartersprohub-fr.json",
 }

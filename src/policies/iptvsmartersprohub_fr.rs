@@ -1,48 +1,618 @@
-//! `iptvsmartersprohub-fr` (`iptvsmartersprohub-fr.txt`). Not yet encoded: every claim goes to manual review
-//! until the rules of POLICY_RULINGS.md are written here.
+//! `iptvsmartersprohub-fr`: the "Politique De Remboursement" of
+//! iptvsmartersprohub.com (`iptvsmartersprohub-fr.txt`, in French, undated).
+//!
+//! Clauses cite the text's numbered sections and items ("§4.3" is item 3 of
+//! section 4, "Non-Réception du Code ou Identifiants"). Answers default to
+//! French. Business time is Paris time with French public holidays. Refunds go
+//! to the original payment method (§7.3: "par le même mode de paiement").
+//!
+//! Readings where POLICY_RULINGS.md is silent:
+//! - §8.4 "Fin de Période" is inclusive like every "within" of the rulings: a
+//!   claim submitted exactly 7 days before the end of the term is in its last
+//!   7 days. `claim_deadline` (one second earlier) is reported on every
+//!   outcome the rule governs, i.e. all but the exclusions by reason or cause.
+//!   It applies to every reason, a non-receipt claim included (the term then
+//!   runs from the purchase, as the common ruling says).
+//! - Causes (§8.2 customer side / ISP, §11 force majeure) exclude fault
+//!   claims only; a billing error, duplicate payment, unauthorized transaction
+//!   or wrong plan has no technical cause. SETUP_DIFFICULTY is §8.2's
+//!   "configuration erronée"/"mauvaise configuration" and is refused.
+//! - §4.3 non-receipt: access delivered within the 48 business hours (and by
+//!   `evaluated_at`) refutes it: DENIED `ACCESS_DELIVERED`, resend offered.
+//!   Delivered later than that, the customer still had nothing after 48
+//!   business hours: eligible.
+//! - §4.1 outages: an outage claim of undiagnosed cause is taken as server
+//!   side (the service is down for everyone) and an unspecified scope as full;
+//!   PARTIAL / SINGLE_CHANNEL outages and THIRD_PARTY_APP / CHANNEL_SOURCE
+//!   causes are not addressed (review). The 24–72 h review recommends nothing
+//!   and offers the extension of §5.5. The refund of a prolonged outage is the
+//!   unused share from `issue_started_at`; without it the claim asks for it
+//!   and shows the share from `submitted_at`, the least that would be owed.
+//! - TECHNICAL_ISSUE is not among the ruled cases: review, nothing
+//!   recommended, after the required information (incl. `issue_started_at`).
+//! - A duplicate payment without `duplicate_amount` (or 0) asks for it and
+//!   shows the amount paid; a billing error without both amounts asks for them.
+//! - DIAGNOSIS_PENDING recommends the full amount: what confirmation pays.
+//! - QuoteRefund's NONE window after delivery cites §2 ("une fois que le
+//!   service est activé et consommé, il ne peut être restitué"), a code of its
+//!   own: `SERVICE_CONSUMED`.
+//! - Timeline: acknowledgement 7 business days after `submitted_at` (§7.1,
+//!   "5 à 7 jours ouvrés au maximum"), decision 10 business days after that
+//!   (§7.2), on every outcome; when money is paid, funds from the decision
+//!   (`evaluated_at`) up to 14 business days later (§7.3; PayPal "peut être
+//!   plus rapide", so the same bound).
+
+use chrono::TimeDelta;
 
 use crate::domain::calendar::Calendar;
-use crate::domain::claim::{ClaimRequest, Language, QuoteRequest};
-use crate::domain::decision::{Outcome, ReasonDef, RefundBasis, Timeline};
+use crate::domain::claim::{ClaimReason, ClaimRequest, IssueCause, Language, OutageScope, PaymentMethod, QuoteRequest};
+use crate::domain::decision::{
+    Compensation, CompensationKind, Decision, Outcome, Reason, ReasonDef, RefundBasis, RefundMethod, Timeline,
+};
+use crate::domain::money::Money;
 use crate::domain::term::Term;
 
-use super::common;
+use super::common::{self, paid, Required};
 use super::{PolicyMeta, Segment, Segments};
 
+/// §4.3 "après 48 heures ouvrées suivant la validation de votre paiement"
+const DELIVERY_BUSINESS_HOURS: u32 = 48;
+/// §4.1 "Les pannes ponctuelles (quelques heures)": under 24 h (ruling).
+const MINOR_OUTAGE_LIMIT: TimeDelta = TimeDelta::hours(24);
+/// §4.1 "plusieurs jours consécutifs": 72 h or more (ruling).
+const PROLONGED_OUTAGE_THRESHOLD: TimeDelta = TimeDelta::hours(72);
+/// §8.4 "alors que votre abonnement touche à sa fin": its last 7 days (ruling).
+const END_OF_PERIOD: TimeDelta = TimeDelta::days(7);
+/// §7.1 "sous 5 à 7 jours ouvrés au maximum"
+const ACKNOWLEDGE_BUSINESS_DAYS: u32 = 7;
+/// §7.2 "10 jours ouvrés la durée nécessaire pour boucler l'investigation"
+const DECIDE_BUSINESS_DAYS: u32 = 10;
+/// §7.3 "pour une carte bancaire, la rétrocession peut prendre jusqu'à 14 jours ouvrés"
+const FUNDS_BUSINESS_DAYS: u32 = 14;
+
 static TERMS_VIOLATION: ReasonDef = ReasonDef {
-    clause: "-",
+    clause: "§8.1",
     ..common::TERMS_VIOLATION
 };
 static POLICY_SILENT: ReasonDef = ReasonDef {
-    clause: "-",
+    clause: "§4 (cas non prévu)",
     ..common::POLICY_SILENT_MANUAL_REVIEW
+};
+static MISSING_INFORMATION: ReasonDef = ReasonDef {
+    clause: "§6",
+    ..common::MISSING_REQUIRED_INFORMATION
+};
+static WAITING_PERIOD_RUNNING: ReasonDef = ReasonDef {
+    clause: "§4.3",
+    ..common::WAITING_PERIOD_RUNNING
+};
+
+static CUSTOMER_SIDE_ISSUE_EXCLUDED: ReasonDef = ReasonDef {
+    code: "CUSTOMER_SIDE_ISSUE_EXCLUDED",
+    clause: "§8.2",
+    en: "The problem depends on the user (home router, ISP bandwidth too low, unsupported or outdated device, wrong configuration): the claim is refused.",
+    fr: "Le problème dépend de l'utilisateur (box internet, débit insuffisant du fournisseur d'accès, appareil trop ancien ou non pris en charge, mauvaise configuration) : la demande est refusée.",
+};
+static SUBJECTIVE_DISSATISFACTION_EXCLUDED: ReasonDef = ReasonDef {
+    code: "SUBJECTIVE_DISSATISFACTION_EXCLUDED",
+    clause: "§8.3",
+    en: "Purely subjective dissatisfaction (disliking the channel selection, having tired of the service, a change of mind) does not give a right to a refund.",
+    fr: "Une insatisfaction purement subjective (sélection de chaînes qui ne plaît pas, lassitude, changement d'avis) n'ouvre pas droit à remboursement.",
+};
+static END_OF_PERIOD_REASON: ReasonDef = ReasonDef {
+    code: "END_OF_PERIOD",
+    clause: "§8.4",
+    en: "The claim was made when the subscription was in its last 7 days or had already expired: it cannot be considered under the policy.",
+    fr: "La demande a été faite alors que l'abonnement entrait dans ses 7 derniers jours ou avait déjà expiré : elle ne peut pas être examinée au titre de la politique.",
+};
+static FORCE_MAJEURE: ReasonDef = ReasonDef {
+    code: "FORCE_MAJEURE",
+    clause: "§11",
+    en: "The interruption is directly caused by force majeure (natural disaster, widespread network failure, armed conflict...): no refund can be claimed.",
+    fr: "L'interruption est directement liée à un cas de force majeure (catastrophe naturelle, panne réseau généralisée, conflit armé…) : aucun remboursement ne peut être réclamé.",
+};
+static MINOR_OUTAGE_EXCLUDED: ReasonDef = ReasonDef {
+    code: "MINOR_OUTAGE_EXCLUDED",
+    clause: "§4.1",
+    en: "An occasional outage of less than 24 hours, or planned maintenance, is not eligible for a refund.",
+    fr: "Une panne ponctuelle de moins de 24 heures, ou une maintenance planifiée, n'ouvre pas droit à remboursement.",
+};
+static OUTAGE_BELOW_MAJOR_THRESHOLD: ReasonDef = ReasonDef {
+    code: "OUTAGE_BELOW_MAJOR_THRESHOLD",
+    clause: "§4.1",
+    en: "The outage lasted between 24 and 72 hours, short of \"several consecutive days\": an agent must assess it; an extension of the subscription can be offered.",
+    fr: "La panne a duré entre 24 et 72 heures, sans atteindre « plusieurs jours consécutifs » : un agent doit l'apprécier ; une prolongation de l'abonnement peut être proposée.",
+};
+static PROLONGED_OUTAGE: ReasonDef = ReasonDef {
+    code: "PROLONGED_OUTAGE",
+    clause: "§4.1",
+    en: "The servers were completely down for 72 hours or more: first offer compensation (an extension of the subscription or a discount on renewal); if the customer declines, the time unused since the outage began is refunded.",
+    fr: "Les serveurs ont été complètement hors service pendant 72 heures ou plus : proposer d'abord un dédommagement (prolongation de l'abonnement ou remise sur le renouvellement) ; si le client le refuse, la période non utilisée depuis le début de la panne est remboursée.",
+};
+static COMPENSATION_DECLINED: ReasonDef = ReasonDef {
+    code: "COMPENSATION_DECLINED",
+    clause: "§5.5",
+    en: "The customer declined the compensation offered: the time unused since the outage began is refunded.",
+    fr: "Le client a refusé le dédommagement proposé : la période non utilisée depuis le début de la panne lui est remboursée.",
+};
+static BILLING_ERROR_OVERCHARGE: ReasonDef = ReasonDef {
+    code: "BILLING_ERROR_OVERCHARGE",
+    clause: "§4.2",
+    en: "The amount charged exceeds the agreed price: the overcharge is refunded.",
+    fr: "Le montant prélevé dépasse le prix convenu : le trop-perçu est remboursé.",
+};
+static NO_OVERCHARGE: ReasonDef = ReasonDef {
+    code: "NO_OVERCHARGE",
+    clause: "§4.2",
+    en: "The amount charged does not exceed the agreed price: there is no overcharge to refund.",
+    fr: "Le montant prélevé ne dépasse pas le prix convenu : il n'y a aucun trop-perçu à rembourser.",
+};
+static DUPLICATE_PAYMENT: ReasonDef = ReasonDef {
+    code: "DUPLICATE_PAYMENT",
+    clause: "§4.2",
+    en: "The same order was charged twice: the duplicate payment is refunded.",
+    fr: "La même commande a été prélevée deux fois : le paiement en double est remboursé.",
+};
+static ACCESS_NOT_RECEIVED: ReasonDef = ReasonDef {
+    code: "ACCESS_NOT_RECEIVED",
+    clause: "§4.3",
+    en: "The access details had still not been received 48 business hours after payment was confirmed: full refund, or the access details sent again if the customer prefers.",
+    fr: "Les identifiants n'avaient toujours pas été reçus 48 heures ouvrées après la validation du paiement : remboursement intégral, ou nouvel envoi des accès si le client le préfère.",
+};
+static ACCESS_DELIVERED: ReasonDef = ReasonDef {
+    code: "ACCESS_DELIVERED",
+    clause: "§4.3",
+    en: "The access details were delivered within 48 business hours of payment confirmation: non-receipt is not established. They can be sent again.",
+    fr: "Les identifiants ont été transmis dans les 48 heures ouvrées suivant la validation du paiement : la non-réception n'est pas établie. Les accès peuvent être renvoyés.",
+};
+static CONFIRMED_INCOMPATIBILITY: ReasonDef = ReasonDef {
+    code: "CONFIRMED_INCOMPATIBILITY",
+    clause: "§4.4",
+    en: "After a full diagnosis, support confirmed that the service is incompatible with a device meeting the minimum requirements: full refund.",
+    fr: "Après un diagnostic complet, le support a confirmé l'incompatibilité du service avec un appareil conforme aux exigences minimales : remboursement intégral.",
+};
+static DIAGNOSIS_PENDING: ReasonDef = ReasonDef {
+    code: "DIAGNOSIS_PENDING",
+    clause: "§4.4",
+    en: "The device meets the minimum requirements, but support has not yet confirmed the incompatibility through a full diagnosis; the amount shown is due once it does.",
+    fr: "L'appareil répond aux exigences minimales, mais le support n'a pas encore confirmé l'incompatibilité par un diagnostic complet ; le montant indiqué sera dû après confirmation.",
+};
+static SERVICE_CONSUMED: ReasonDef = ReasonDef {
+    code: "SERVICE_CONSUMED",
+    clause: "§2",
+    en: "The access details have been delivered: the service, consumed from activation, cannot be returned and is refunded only in the cases of §4.",
+    fr: "Les identifiants ont été transmis : le service, consommé dès l'activation, ne peut être restitué et n'est remboursé que dans les cas prévus au §4.",
 };
 
 pub static META: PolicyMeta = PolicyMeta {
     id: "iptvsmartersprohub-fr",
     version: "undated",
-    title: "IPTV Smarters Pro Hub Refund Policy",
+    title: "IPTV Smarters Pro Hub — Politique De Remboursement",
     merchant: "IPTV Smarters Pro Hub",
     source_language: Language::Fr,
     calendar: Calendar::PARIS_FRENCH_HOLIDAYS,
-    catalog: &[&TERMS_VIOLATION, &POLICY_SILENT],
+    catalog: &[
+        &TERMS_VIOLATION,
+        &CUSTOMER_SIDE_ISSUE_EXCLUDED,
+        &SUBJECTIVE_DISSATISFACTION_EXCLUDED,
+        &END_OF_PERIOD_REASON,
+        &FORCE_MAJEURE,
+        &MINOR_OUTAGE_EXCLUDED,
+        &OUTAGE_BELOW_MAJOR_THRESHOLD,
+        &PROLONGED_OUTAGE,
+        &COMPENSATION_DECLINED,
+        &BILLING_ERROR_OVERCHARGE,
+        &NO_OVERCHARGE,
+        &DUPLICATE_PAYMENT,
+        &ACCESS_NOT_RECEIVED,
+        &WAITING_PERIOD_RUNNING,
+        &ACCESS_DELIVERED,
+        &CONFIRMED_INCOMPATIBILITY,
+        &DIAGNOSIS_PENDING,
+        &SERVICE_CONSUMED,
+        &MISSING_INFORMATION,
+        &POLICY_SILENT,
+    ],
     terms_violation: &TERMS_VIOLATION,
 };
 
 pub fn evaluate(req: &ClaimRequest) -> Outcome {
-    common::silent(&POLICY_SILENT, req)
+    let claim = &req.claim;
+    let mut required = Required::new();
+    // §5.1 "en indiquant votre numéro de commande"; §6 "Mode de paiement
+    // utilisé", "Descriptif précis du problème".
+    required
+        .check(!req.purchase.order_id.trim().is_empty(), "purchase.order_id")
+        .check(
+            req.purchase.payment_method != PaymentMethod::Unspecified,
+            "purchase.payment_method",
+        )
+        .check(!claim.description.trim().is_empty(), "claim.description");
+    if matches!(
+        claim.reason,
+        ClaimReason::TechnicalIssue | ClaimReason::DeviceIncompatibility | ClaimReason::ServiceOutage
+    ) {
+        required.check(claim.issue_started_at.is_some(), "claim.issue_started_at");
+    }
+    let out = decide(req, &mut required);
+    required.apply(out, &MISSING_INFORMATION)
 }
 
-pub fn timeline(_req: &ClaimRequest, _out: &Outcome) -> Timeline {
-    Timeline::default()
+/// Claims about a payment rather than the service: a technical cause does not apply to them.
+fn is_payment_claim(reason: ClaimReason) -> bool {
+    matches!(
+        reason,
+        ClaimReason::BillingError
+            | ClaimReason::DuplicatePayment
+            | ClaimReason::UnauthorizedTransaction
+            | ClaimReason::WrongPlanSelected
+    )
 }
 
-pub fn quote(_req: &QuoteRequest, _term: Option<Term>) -> Segments {
+fn decide(req: &ClaimRequest, required: &mut Required) -> Outcome {
+    let claim = &req.claim;
+    let p = &req.purchase;
+    let deny = |reason: Reason| Outcome::denied(reason, paid(req));
+    let fault = !is_payment_claim(claim.reason);
+
+    // §8.2 "Panne de votre box internet, faible débit dû à un abonnement FAI
+    // non adapté ... Mauvaise configuration de votre réseau domestique"
+    if fault && matches!(claim.cause, IssueCause::CustomerSide | IssueCause::Isp) {
+        return deny(&CUSTOMER_SIDE_ISSUE_EXCLUDED);
+    }
+    match claim.reason {
+        // §8.3 "un aspect purement subjectif, comme ne pas aimer la sélection
+        // de chaînes ou s'être lassé(e) du service"; §3 "la simple insatisfaction"
+        ClaimReason::ChangeOfMind | ClaimReason::ContentDissatisfaction => {
+            return deny(&SUBJECTIVE_DISSATISFACTION_EXCLUDED)
+        }
+        ClaimReason::SetupDifficulty => return deny(&CUSTOMER_SIDE_ISSUE_EXCLUDED),
+        _ => {}
+    }
+
+    // §8.4 "Toute demande de remboursement effectuée alors que votre abonnement
+    // touche à sa fin (ou est déjà expiré) ne pourra pas être examinée"
+    let term = Term::new(p.purchased_at, p.delivered_at, p.term_months);
+    let last_days_start = term.map(|t| t.end - END_OF_PERIOD);
+    let claim_deadline = last_days_start.map(|t| t - TimeDelta::seconds(1));
+    if last_days_start.is_some_and(|start| claim.submitted_at >= start) {
+        let mut out = deny(&END_OF_PERIOD_REASON);
+        out.claim_deadline = claim_deadline;
+        return out;
+    }
+
+    // §11 "En cas de force majeure, il n'est pas possible de réclamer un remboursement"
+    if fault && claim.cause == IssueCause::ForceMajeure {
+        return deny(&FORCE_MAJEURE);
+    }
+
+    let mut out = match claim.reason {
+        ClaimReason::ServiceOutage => outage(req, term, required),
+        ClaimReason::BillingError => billing_error(req, required),
+        ClaimReason::DuplicatePayment => duplicate_payment(req, required),
+        ClaimReason::NonDelivery => non_receipt(req),
+        ClaimReason::DeviceIncompatibility => incompatibility(req, required),
+        _ => common::silent(&POLICY_SILENT, req),
+    };
+    out.claim_deadline = claim_deadline;
+    out
+}
+
+/// §4.1 "Défaillance Technique Prolongée": servers "complètement hors service
+/// pendant une période anormalement longue (ex. plusieurs jours consécutifs),
+/// sans qu'une solution temporaire ou un dédommagement équivalent vous ait été
+/// proposé"; "Les pannes ponctuelles (quelques heures) ou les maintenances
+/// planifiées ne seront pas éligibles".
+fn outage(req: &ClaimRequest, term: Option<Term>, required: &mut Required) -> Outcome {
+    let claim = &req.claim;
+    if !matches!(claim.cause, IssueCause::ServerSide | IssueCause::Undiagnosed) {
+        return common::silent(&POLICY_SILENT, req);
+    }
+    let Some(outage) = claim.outage else {
+        required.check(false, "claim.outage.duration");
+        return prolonged(req, term, required, None);
+    };
+    if matches!(outage.scope, OutageScope::Partial | OutageScope::SingleChannel) {
+        return common::silent(&POLICY_SILENT, req);
+    }
+    let extension = Compensation {
+        extension_days: common::days_rounded_up(outage.duration.num_seconds()),
+        ..Compensation::of(CompensationKind::SubscriptionExtension)
+    };
+    if outage.announced || outage.duration < MINOR_OUTAGE_LIMIT {
+        return Outcome::denied(&MINOR_OUTAGE_EXCLUDED, paid(req));
+    }
+    if outage.duration < PROLONGED_OUTAGE_THRESHOLD {
+        // §5.5 "nous pouvons proposer une compensation partielle (allongement de la durée d'abonnement ...)"
+        return Outcome::new(Decision::NeedsReview, &OUTAGE_BELOW_MAJOR_THRESHOLD, paid(req))
+            .with_alternative(extension);
+    }
+    prolonged(req, term, required, Some(extension))
+}
+
+/// §5.5 "Selon la nature et la gravité de l'incident, nous pouvons proposer
+/// une compensation partielle (allongement de la durée d'abonnement, remise
+/// sur un futur renouvellement, etc.). Si aucun compromis ne peut être trouvé
+/// ... un remboursement pourra alors être validé (intégral ou au prorata de la
+/// période non utilisée)." The time the service was down counts as unused.
+fn prolonged(
+    req: &ClaimRequest,
+    term: Option<Term>,
+    required: &mut Required,
+    extension: Option<Compensation>,
+) -> Outcome {
+    let p = &req.purchase;
+    let claim = &req.claim;
+    let refund = match term {
+        Some(term) => term.prorate(p.amount_paid, claim.issue_started_at.unwrap_or(claim.submitted_at)),
+        None => {
+            required.check(false, "purchase.term_months");
+            Money::zero(p.amount_paid.currency())
+        }
+    };
+    if term.is_some() && claim.issue_started_at.is_some() && refund.rounded().is_zero() {
+        // The outage began after the term ended: nothing of it is left.
+        return Outcome::denied(&END_OF_PERIOD_REASON, p.amount_paid);
+    }
+    if claim.support.compensation_declined {
+        // §7.4 "Remboursement Partiel : ... si vous n'avez pas souhaité/pu
+        // accepter une solution de rechange (ex. prolongation gratuite de l'abonnement)"
+        let decision = if refund.rounded() == p.amount_paid.rounded() {
+            Decision::Approved
+        } else {
+            Decision::PartiallyApproved
+        };
+        return Outcome::new(decision, &COMPENSATION_DECLINED, p.amount_paid)
+            .paying(refund, RefundMethod::OriginalPayment)
+            .with_reason(&PROLONGED_OUTAGE);
+    }
+    let mut out = Outcome::new(Decision::OfferCompensation, &PROLONGED_OUTAGE, p.amount_paid)
+        .paying(refund, RefundMethod::OriginalPayment);
+    if let Some(extension) = extension {
+        out = out
+            .with_alternative(extension)
+            .with_alternative(Compensation::of(CompensationKind::RenewalDiscount));
+    }
+    out
+}
+
+/// §4.2 "prélève un montant erroné (inférieur ou supérieur au prix initial
+/// convenu)" ... "le remboursement du trop-perçu": only an overcharge is refunded.
+fn billing_error(req: &ClaimRequest, required: &mut Required) -> Outcome {
+    let claim = &req.claim;
+    required
+        .check(claim.charged_amount.is_some(), "claim.charged_amount")
+        .check(claim.expected_amount.is_some(), "claim.expected_amount");
+    if claim.charged_amount.is_none() || claim.expected_amount.is_none() {
+        return Outcome::new(Decision::Approved, &BILLING_ERROR_OVERCHARGE, paid(req));
+    }
+    match common::overcharge(req) {
+        Some(overcharge) => Outcome::new(Decision::Approved, &BILLING_ERROR_OVERCHARGE, paid(req))
+            .paying(overcharge.min(paid(req)), RefundMethod::OriginalPayment),
+        None => Outcome::denied(&NO_OVERCHARGE, paid(req)),
+    }
+}
+
+/// §4.2 "Dans le cas où le Site prélève deux fois la même commande": the
+/// duplicate charge, never more than was paid.
+fn duplicate_payment(req: &ClaimRequest, required: &mut Required) -> Outcome {
+    let p = &req.purchase;
+    let duplicate = req.claim.duplicate_amount.filter(|d| !d.is_zero());
+    required.check(duplicate.is_some(), "claim.duplicate_amount");
+    let refund = duplicate.unwrap_or(p.amount_paid).min(p.amount_paid);
+    Outcome::new(Decision::Approved, &DUPLICATE_PAYMENT, p.amount_paid).paying(refund, RefundMethod::OriginalPayment)
+}
+
+/// §4.3 "Si, après 48 heures ouvrées suivant la validation de votre paiement,
+/// vous n'avez toujours pas reçu les informations vous permettant d'activer
+/// l'abonnement ... nous nous engageons soit à vous renvoyer les accès, soit à
+/// procéder à un remboursement".
+fn non_receipt(req: &ClaimRequest) -> Outcome {
+    let p = &req.purchase;
+    let deadline = META
+        .calendar
+        .add_business_hours(p.purchased_at, DELIVERY_BUSINESS_HOURS);
+    let resend = Compensation::of(CompensationKind::ResendAccess);
+    if p.delivered_at.is_some_and(|d| d <= deadline.min(req.evaluated_at)) {
+        return Outcome::denied(&ACCESS_DELIVERED, p.amount_paid).with_alternative(resend);
+    }
+    if req.evaluated_at < deadline {
+        return common::waiting(&WAITING_PERIOD_RUNNING, req, deadline);
+    }
+    Outcome::new(Decision::Approved, &ACCESS_NOT_RECEIVED, p.amount_paid)
+        .paying(p.amount_paid, RefundMethod::OriginalPayment)
+        .with_alternative(resend)
+}
+
+/// §4.4 "l'IPTV Premium s'avère totalement incompatible avec vos appareils,
+/// alors que ceux-ci répondent pourtant aux exigences minimales annoncées ...
+/// Cette situation devra être confirmée par notre support après un diagnostic complet."
+fn incompatibility(req: &ClaimRequest, required: &mut Required) -> Outcome {
+    let claim = &req.claim;
+    let meets = claim.device_meets_minimum_requirements;
+    if meets == Some(false) {
+        // §8.2 "appareils non pris en charge (trop anciens, non compatibles)"
+        return Outcome::denied(&CUSTOMER_SIDE_ISSUE_EXCLUDED, paid(req));
+    }
+    required.check(meets.is_some(), "claim.device_meets_minimum_requirements");
+    let out = if claim.support.incompatibility_confirmed {
+        Outcome::new(Decision::Approved, &CONFIRMED_INCOMPATIBILITY, paid(req))
+    } else {
+        Outcome::new(Decision::NeedsReview, &DIAGNOSIS_PENDING, paid(req))
+    };
+    out.paying(paid(req), RefundMethod::OriginalPayment)
+}
+
+/// §7.1 "répondre ... sous 5 à 7 jours ouvrés au maximum"; §7.2 "10 jours
+/// ouvrés la durée nécessaire pour boucler l'investigation"; §7.3 "pour une
+/// carte bancaire, la rétrocession peut prendre jusqu'à 14 jours ouvrés,
+/// tandis que sur un compte PayPal, cela peut être plus rapide".
+pub fn timeline(req: &ClaimRequest, out: &Outcome) -> Timeline {
+    let cal = META.calendar;
+    let acknowledge_by = cal.add_business_days(req.claim.submitted_at, ACKNOWLEDGE_BUSINESS_DAYS);
+    let decide_by = cal.add_business_days(acknowledge_by, DECIDE_BUSINESS_DAYS);
+    let paying =
+        !out.refund_amount.is_zero() && matches!(out.decision, Decision::Approved | Decision::PartiallyApproved);
+    Timeline {
+        acknowledge_by: Some(acknowledge_by),
+        decide_by: Some(decide_by),
+        funds_earliest: paying.then_some(req.evaluated_at),
+        funds_latest: paying.then(|| cal.add_business_days(req.evaluated_at, FUNDS_BUSINESS_DAYS)),
+    }
+}
+
+/// FULL until the access details are delivered, then NONE.
+pub fn quote(req: &QuoteRequest, _term: Option<Term>) -> Segments {
     let mut segments = Segments::new();
     segments.push(Segment {
-        until: None,
-        basis: RefundBasis::None,
-        reason: &POLICY_SILENT,
+        until: req.purchase.delivered_at,
+        basis: RefundBasis::Full,
+        reason: &ACCESS_NOT_RECEIVED,
     });
+    if req.purchase.delivered_at.is_some() {
+        segments.push(Segment {
+            until: None,
+            basis: RefundBasis::None,
+            reason: &SERVICE_CONSUMED,
+        });
+    }
     segments
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, Utc};
+
+    use super::*;
+    use crate::domain::claim::{Claim, CustomerType, Outage, PriceType, Purchase, SupportHistory};
+    use crate::domain::money::Currency;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    fn eur(amount: &str) -> Money {
+        Money::parse(Currency::from_code("EUR").unwrap(), amount).unwrap()
+    }
+
+    /// A 30-day term: bought and delivered 1 Apr 2025 00:00Z, ends 1 May 00:00Z.
+    fn request(reason: ClaimReason, evaluated_at: &str) -> ClaimRequest {
+        let evaluated_at = t(evaluated_at);
+        ClaimRequest {
+            purchase: Purchase {
+                order_id: "HUB-1".into(),
+                amount_paid: eur("30.00"),
+                purchased_at: t("2025-04-01T00:00:00Z"),
+                delivered_at: Some(t("2025-04-01T00:00:00Z")),
+                term_months: 1,
+                price_type: PriceType::Standard,
+                payment_method: PaymentMethod::Paypal,
+                customer_type: CustomerType::Consumer,
+                customer_country: None,
+                express_consent_immediate_performance: true,
+                invoice_number: String::new(),
+                purchase_email: String::new(),
+                reseller_id: String::new(),
+                transaction_id: String::new(),
+            },
+            claim: Claim {
+                reason,
+                submitted_at: evaluated_at,
+                issue_started_at: None,
+                cause: IssueCause::Undiagnosed,
+                outage: None,
+                support: SupportHistory::default(),
+                description: "panne".into(),
+                evidence_attachments: 0,
+                charged_amount: None,
+                expected_amount: None,
+                duplicate_amount: None,
+                device_officially_supported: None,
+                device_meets_minimum_requirements: None,
+                terms_violation: false,
+                chargeback_filed: false,
+                concerns_adult_content: false,
+            },
+            evaluated_at,
+        }
+    }
+
+    fn codes(out: &Outcome) -> Vec<&'static str> {
+        out.reasons.iter().map(|r| r.code).collect()
+    }
+
+    #[test]
+    fn the_last_seven_days_include_their_first_instant() {
+        let mut req = request(ClaimReason::DuplicatePayment, "2025-04-24T00:00:00Z");
+        req.claim.duplicate_amount = Some(eur("30.00"));
+        let out = evaluate(&req);
+        assert_eq!(codes(&out), ["END_OF_PERIOD"]);
+        assert_eq!(out.claim_deadline, Some(t("2025-04-23T23:59:59Z")));
+        req.claim.submitted_at = t("2025-04-23T23:59:59Z");
+        let out = evaluate(&req);
+        assert_eq!(codes(&out), ["DUPLICATE_PAYMENT"]);
+        assert_eq!(out.claim_deadline, Some(t("2025-04-23T23:59:59Z")));
+    }
+
+    #[test]
+    fn outage_thresholds_and_compensation() {
+        let mut req = request(ClaimReason::ServiceOutage, "2025-04-14T00:00:00Z");
+        req.claim.issue_started_at = Some(t("2025-04-11T00:00:00Z"));
+        let with = |d: i64| Outage {
+            duration: TimeDelta::seconds(d),
+            scope: OutageScope::Full,
+            ..Outage::default()
+        };
+        for (seconds, code) in [
+            (86_399, "MINOR_OUTAGE_EXCLUDED"),
+            (86_400, "OUTAGE_BELOW_MAJOR_THRESHOLD"),
+            (259_199, "OUTAGE_BELOW_MAJOR_THRESHOLD"),
+            (259_200, "PROLONGED_OUTAGE"),
+        ] {
+            req.claim.outage = Some(with(seconds));
+            assert_eq!(codes(&evaluate(&req)), [code], "{seconds} s");
+        }
+        // 20 of 30 days unused since the outage began.
+        let out = evaluate(&req).finish();
+        assert_eq!(out.decision, Decision::OfferCompensation);
+        assert_eq!(out.refund_amount, eur("20.00"));
+        let kinds: Vec<_> = out.alternatives.iter().map(|a| (a.kind, a.extension_days)).collect();
+        assert_eq!(
+            kinds,
+            [
+                (CompensationKind::SubscriptionExtension, 3),
+                (CompensationKind::RenewalDiscount, 0)
+            ]
+        );
+        req.claim.support.compensation_declined = true;
+        let out = evaluate(&req).finish();
+        assert_eq!(out.decision, Decision::PartiallyApproved);
+        assert_eq!(codes(&out), ["COMPENSATION_DECLINED", "PROLONGED_OUTAGE"]);
+        assert!(out.alternatives.is_empty());
+        // Announced maintenance is never eligible, however long.
+        req.claim.outage = Some(Outage {
+            announced: true,
+            ..with(1_000_000)
+        });
+        assert_eq!(codes(&evaluate(&req)), ["MINOR_OUTAGE_EXCLUDED"]);
+    }
+
+    #[test]
+    fn late_delivery_still_counts_as_non_receipt() {
+        // Tue 1 Apr 2025 02:00 Paris: 48 business hours end Thu 3 Apr 02:00 Paris (00:00Z).
+        let mut req = request(ClaimReason::NonDelivery, "2025-04-04T00:00:00Z");
+        req.purchase.delivered_at = Some(t("2025-04-03T00:00:00Z"));
+        assert_eq!(codes(&evaluate(&req)), ["ACCESS_DELIVERED"]);
+        req.purchase.delivered_at = Some(t("2025-04-03T00:00:01Z"));
+        assert_eq!(codes(&evaluate(&req)), ["ACCESS_NOT_RECEIVED"]);
+    }
+
+    #[test]
+    fn catalog_codes_are_unique() {
+        let mut seen: Vec<&str> = META.catalog.iter().map(|r| r.code).collect();
+        seen.sort_unstable();
+        let before = seen.len();
+        seen.dedup();
+        assert_eq!(before, seen.len());
+    }
 }
