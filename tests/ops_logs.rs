@@ -1,0 +1,187 @@
+//! Log lines: one JSON line per eligibility call with method, code, policy,
+//! decision, latency and request id, and no personal data from the request;
+//! and the built binary serving with text logs until SIGTERM.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use refund_eligibility::pb;
+use refund_eligibility::pb::eligibility_service_client::EligibilityServiceClient;
+use refund_eligibility::server::{self, ServerConfig, SERVICE_NAME};
+use refund_eligibility::telemetry::{self, LogFormat};
+use serde_json::Value;
+use tonic_health::pb::health_client::HealthClient;
+use tonic_health::pb::HealthCheckRequest;
+
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn example() -> pb::EvaluateClaimRequest {
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/iptv-smarters-pro.json")).unwrap();
+    refund_eligibility::json::from_json(&text).unwrap()
+}
+
+#[tokio::test]
+async fn one_json_line_per_call_without_personal_data() {
+    let capture = Capture::default();
+    let writer = capture.clone();
+    telemetry::init_logging_to("info", LogFormat::Json, move || writer.clone()).unwrap();
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let handle = tokio::spawn(server::run(
+        listener,
+        async move {
+            let _ = rx.await;
+        },
+        ServerConfig::default(),
+    ));
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut client = EligibilityServiceClient::new(channel.clone());
+
+    let mut request = example();
+    request.request_id = "req-7f3a".into();
+    let purchase = request.purchase.as_mut().unwrap();
+    purchase.purchase_email = "jane.doe@example.com".into();
+    purchase.order_id = "ORDER-SECRET-1001".into();
+    purchase.invoice_number = "INV-SECRET-42".into();
+    request.claim.as_mut().unwrap().description = "Jane Doe, 12 rue Secrète, cannot log in".into();
+    client.evaluate_claim(request.clone()).await.unwrap();
+
+    // A request id that is itself an email address is not logged.
+    let mut leaky = request.clone();
+    leaky.request_id = "jane.doe@example.com".into();
+    client.evaluate_claim(leaky).await.unwrap();
+
+    let mut invalid = request.clone();
+    invalid.claim = None;
+    invalid.request_id = "req-invalid".into();
+    client.evaluate_claim(invalid).await.unwrap_err();
+
+    HealthClient::new(channel)
+        .check(HealthCheckRequest {
+            service: SERVICE_NAME.into(),
+        })
+        .await
+        .unwrap();
+
+    let _ = tx.send(());
+    handle.await.unwrap().unwrap();
+
+    let text = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    for secret in ["jane", "example.com", "SECRET", "rue", "Doe"] {
+        assert!(
+            !text.to_lowercase().contains(&secret.to_lowercase()),
+            "{secret:?} logged:\n{text}"
+        );
+    }
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    let rpc: Vec<&Value> = lines.iter().filter(|l| l["message"] == "rpc").collect();
+    assert_eq!(
+        rpc.len(),
+        3,
+        "one line per eligibility call, probes at debug only:\n{text}"
+    );
+
+    let ok = rpc[0];
+    assert_eq!(ok["level"], "INFO");
+    assert_eq!(ok["grpc_service"], SERVICE_NAME);
+    assert_eq!(ok["grpc_method"], "EvaluateClaim");
+    assert_eq!(ok["grpc_code"], "OK");
+    assert_eq!(ok["policy"], "iptv-smarters-pro");
+    assert_eq!(ok["decision"], "APPROVED");
+    assert_eq!(ok["request_id"], "req-7f3a");
+    let latency = ok["latency_ms"].as_f64().unwrap();
+    assert!(latency > 0.0 && latency < 5000.0, "{latency}");
+
+    assert_eq!(rpc[1]["request_id"], "-", "an email-shaped request id is withheld");
+    assert_eq!(rpc[1]["decision"], "APPROVED");
+
+    assert_eq!(rpc[2]["grpc_code"], "INVALID_ARGUMENT");
+    assert_eq!(rpc[2]["decision"], "-");
+    assert_eq!(rpc[2]["request_id"], "req-invalid");
+}
+
+#[test]
+fn the_binary_serves_with_text_logs_and_drains_on_sigterm() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_refund-eligibility"))
+        .args(["--listen", "127.0.0.1:0", "--metrics-listen", "off"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    assert!(first.contains("serving gRPC"), "{first}");
+    assert!(!first.trim_start().starts_with('{'), "text, not JSON: {first}");
+    let addr = first
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("address="))
+        .unwrap_or_else(|| panic!("no address in {first}"))
+        .to_owned();
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let mut client = EligibilityServiceClient::connect(format!("http://{addr}"))
+            .await
+            .unwrap();
+        let answer = client.evaluate_claim(example()).await.unwrap().into_inner();
+        assert_eq!(answer.decision(), pb::Decision::Approved);
+    });
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let exit = loop {
+        if let Some(exit) = child.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(std::time::Instant::now() < deadline, "did not exit after SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(exit.success(), "{exit:?}");
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).unwrap();
+    let rpc = rest
+        .lines()
+        .find(|l| l.contains(" rpc "))
+        .unwrap_or_else(|| panic!("no rpc line:\n{rest}"));
+    for field in [
+        "grpc_method=\"EvaluateClaim\"",
+        "grpc_code=\"OK\"",
+        "policy=\"iptv-smarters-pro\"",
+        "decision=\"APPROVED\"",
+        "request_id=\"example-iptv-smarters-pro-1\"",
+        "latency_ms=",
+    ] {
+        assert!(rpc.contains(field), "{field} missing from {rpc}");
+    }
+    assert!(rest.contains("drained, exiting"), "{rest}");
+}
