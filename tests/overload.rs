@@ -1,0 +1,217 @@
+//! Overload: with a connection's concurrency limit reached, excess calls are
+//! shed at once (RESOURCE_EXHAUSTED or UNAVAILABLE) instead of queueing, the
+//! admitted calls still complete correctly and promptly, and capacity comes
+//! back once they finish.
+//!
+//! Timings are generous bounds for a shared, noisy machine, not performance
+//! assertions.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::time::{Duration, Instant};
+
+use refund_eligibility::pb;
+use refund_eligibility::pb::eligibility_service_client::EligibilityServiceClient;
+use refund_eligibility::server::{self, ServerConfig};
+use tonic::transport::{Channel, Endpoint};
+use tonic::{Code, Status};
+
+const EVALUATE_PATH: &str = "/refund.eligibility.v1.EligibilityService/EvaluateClaim";
+
+fn ts(s: &str) -> Option<prost_types::Timestamp> {
+    let t = chrono::DateTime::parse_from_rfc3339(s).unwrap();
+    Some(prost_types::Timestamp {
+        seconds: t.timestamp(),
+        nanos: 0,
+    })
+}
+
+/// APPROVED 29.99 EUR, WITHIN_48_HOURS.
+fn good(id: usize) -> pb::EvaluateClaimRequest {
+    pb::EvaluateClaimRequest {
+        policy_id: "iptv-smarters-pro".into(),
+        purchase: Some(pb::Purchase {
+            order_id: "SP-1001".into(),
+            amount_paid: Some(pb::Money {
+                currency_code: "EUR".into(),
+                amount: "29.99".into(),
+            }),
+            purchased_at: ts("2026-01-05T10:00:00Z"),
+            delivered_at: ts("2026-01-05T10:05:00Z"),
+            term_months: 1,
+            customer_country: "US".into(),
+            ..Default::default()
+        }),
+        claim: Some(pb::Claim {
+            reason: pb::ClaimReason::NotAsDescribed as i32,
+            description: "missing features".into(),
+            ..Default::default()
+        }),
+        evaluated_at: ts("2026-01-06T10:00:00Z"),
+        locale: "en".into(),
+        request_id: format!("call-{id}"),
+    }
+}
+
+fn check_answer(resp: &pb::EvaluateClaimResponse, id: usize) {
+    assert_eq!(resp.decision(), pb::Decision::Approved);
+    assert_eq!(resp.refund_amount.as_ref().map(|m| m.amount.as_str()), Some("29.99"));
+    assert_eq!(resp.request_id, format!("call-{id}"));
+}
+
+type HeldCall = (
+    tokio::sync::mpsc::Sender<pb::EvaluateClaimRequest>,
+    tokio::task::JoinHandle<Result<pb::EvaluateClaimResponse, Status>>,
+);
+
+/// An EvaluateClaim call whose message is sent only when asked: it holds
+/// one of the connection's slots until then.
+async fn held_call(channel: &Channel) -> HeldCall {
+    let (tx, rx) = tokio::sync::mpsc::channel::<pb::EvaluateClaimRequest>(1);
+    let mut grpc = tonic::client::Grpc::new(channel.clone());
+    grpc.ready().await.unwrap();
+    let handle = tokio::spawn(async move {
+        let request = tonic::Request::new(tokio_stream::wrappers::ReceiverStream::new(rx));
+        grpc.client_streaming(
+            request,
+            EVALUATE_PATH.parse().unwrap(),
+            tonic_prost::ProstCodec::default(),
+        )
+        .await
+        .map(tonic::Response::into_inner)
+    });
+    (tx, handle)
+}
+
+fn is_shed(status: &Status) -> bool {
+    matches!(status.code(), Code::ResourceExhausted | Code::Unavailable)
+}
+
+async fn overload(config: ServerConfig, excess: usize) {
+    let limit = config.concurrency_limit_per_connection.expect("a limit is configured");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let handle = tokio::spawn(server::run(
+        listener,
+        async move {
+            let _ = stopped.await;
+        },
+        config,
+    ));
+    // One connection: the limit is per connection.
+    let channel = Endpoint::from_shared(format!("http://{addr}"))
+        .unwrap()
+        .connect_timeout(Duration::from_secs(5))
+        .connect()
+        .await
+        .unwrap();
+    let mut client = EligibilityServiceClient::new(channel.clone());
+    client.evaluate_claim(good(0)).await.unwrap();
+
+    // Fill every slot with a call that waits for its message.
+    let mut held = Vec::new();
+    for _ in 0..limit {
+        held.push(held_call(&channel).await);
+    }
+    // Wait until the server has admitted them all: a probe is then shed.
+    let full_by = Instant::now() + Duration::from_secs(10);
+    loop {
+        match client.evaluate_claim(good(1)).await {
+            Err(status) if is_shed(&status) => break,
+            Err(status) => panic!("probe failed with {status:?}"),
+            Ok(_) => {
+                assert!(
+                    Instant::now() < full_by,
+                    "{limit} held calls never filled the connection"
+                );
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    }
+
+    // Excess calls are shed at once, not queued behind the held ones (which
+    // hold their slots until we send their messages, after this).
+    let started = Instant::now();
+    let mut excess_calls = Vec::new();
+    for i in 0..excess {
+        let mut client = client.clone();
+        excess_calls.push(tokio::spawn(async move { client.evaluate_claim(good(100 + i)).await }));
+    }
+    let mut shed = 0;
+    let mut codes = std::collections::BTreeSet::new();
+    for call in excess_calls {
+        let result = tokio::time::timeout(Duration::from_secs(10), call)
+            .await
+            .expect("an excess call was queued instead of shed")
+            .unwrap();
+        match result {
+            Err(status) if is_shed(&status) => {
+                shed += 1;
+                codes.insert(format!("{:?}", status.code()));
+            }
+            other => panic!("an excess call was not shed: {other:?}"),
+        }
+    }
+    let shedding_took = started.elapsed();
+    assert_eq!(shed, excess);
+    assert!(
+        shedding_took < Duration::from_secs(5),
+        "shedding {excess} calls took {shedding_took:?}"
+    );
+
+    // The admitted calls complete correctly, promptly once their message is in.
+    let released = Instant::now();
+    for (i, (tx, _)) in held.iter().enumerate() {
+        tx.send(good(10_000 + i)).await.unwrap();
+    }
+    for (i, (tx, call)) in held.into_iter().enumerate() {
+        drop(tx);
+        let resp = tokio::time::timeout(Duration::from_secs(10), call)
+            .await
+            .expect("an admitted call finishes")
+            .unwrap()
+            .unwrap_or_else(|s| panic!("admitted call {i} failed: {s:?}"));
+        check_answer(&resp, 10_000 + i);
+    }
+    let admitted_took = released.elapsed();
+    assert!(
+        admitted_took < Duration::from_secs(5),
+        "admitted calls took {admitted_took:?}"
+    );
+
+    // Capacity is back.
+    let resp = client.evaluate_claim(good(2)).await.unwrap();
+    check_answer(resp.get_ref(), 2);
+    eprintln!(
+        "overload (limit {limit}): {shed} of {excess} excess calls shed ({codes:?}) in {shedding_took:?}; \
+         {limit} admitted calls completed {admitted_took:?} after release"
+    );
+
+    drop(stop);
+    tokio::time::timeout(Duration::from_secs(20), handle)
+        .await
+        .expect("server stops")
+        .unwrap()
+        .unwrap();
+}
+
+/// The shipped default (64 calls per connection).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn default_limit_sheds_excess_calls() {
+    let config = ServerConfig::default();
+    assert!(
+        config.concurrency_limit_per_connection.is_some(),
+        "the default has a limit"
+    );
+    overload(config, 100).await;
+}
+
+/// A small limit, so nearly every call of a burst is excess.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn small_limit_sheds_excess_calls() {
+    let config = ServerConfig {
+        concurrency_limit_per_connection: Some(4),
+        ..ServerConfig::default()
+    };
+    overload(config, 200).await;
+}
