@@ -28,6 +28,8 @@
 //!   and offers the extension of §5.5. The refund of a prolonged outage is the
 //!   unused share from `issue_started_at`; without it the claim asks for it
 //!   and shows the share from `submitted_at`, the least that would be owed.
+//!   Shorter outages do not need it: only technical and incompatibility
+//!   claims require it outright, as the ruling says.
 //! - TECHNICAL_ISSUE is not among the ruled cases: review, nothing
 //!   recommended, after the required information (incl. `issue_started_at`).
 //! - A duplicate payment without `duplicate_amount` (or 0) asks for it and
@@ -230,7 +232,7 @@ pub fn evaluate(req: &ClaimRequest) -> Outcome {
         .check(!claim.description.trim().is_empty(), "claim.description");
     if matches!(
         claim.reason,
-        ClaimReason::TechnicalIssue | ClaimReason::DeviceIncompatibility | ClaimReason::ServiceOutage
+        ClaimReason::TechnicalIssue | ClaimReason::DeviceIncompatibility
     ) {
         required.check(claim.issue_started_at.is_some(), "claim.issue_started_at");
     }
@@ -343,6 +345,7 @@ fn prolonged(
 ) -> Outcome {
     let p = &req.purchase;
     let claim = &req.claim;
+    required.check(claim.issue_started_at.is_some(), "claim.issue_started_at");
     let refund = match term {
         Some(term) => term.prorate(p.amount_paid, claim.issue_started_at.unwrap_or(claim.submitted_at)),
         None => {
