@@ -41,7 +41,7 @@ fuzz_target!(|data: &[u8]| {
         if let (Ok(resp), Some((Some(paid), Some(paid_money)))) = (first, paid) {
             let refund = amount(&resp.refund_amount).expect("refund_amount is a decimal");
             assert!(refund >= Decimal::ZERO && refund <= paid, "refund {refund} outside [0, {paid}]");
-            let code = resp.refund_amount.map(|m| m.currency_code);
+            let code = resp.refund_amount.as_ref().map(|m| m.currency_code.clone());
             assert_eq!(code.as_deref(), Some(paid_money.currency_code.as_str()));
             let _ = resp.encode_to_vec();
         }
