@@ -24,8 +24,13 @@ use crate::grpc::pb::eligibility_service_server::EligibilityServiceServer;
 use crate::metrics::Metrics;
 use crate::telemetry::{ObservedApi, TelemetryLayer};
 
-/// The service name health checks and reflection use.
+/// The service name health checks and reflection use. Its health (and the
+/// overall `""`) turns NOT_SERVING when shutdown starts: readiness.
 pub const SERVICE_NAME: &str = "refund.eligibility.v1.EligibilityService";
+
+/// A health service name that stays SERVING while the process answers at
+/// all, drain included: liveness, so a draining pod is not restarted.
+pub const LIVENESS_SERVICE: &str = "liveness";
 
 #[derive(Clone, Debug)]
 pub struct ServerConfig {
@@ -127,6 +132,9 @@ pub async fn run(
     let (health, health_service) = tonic_health::server::health_reporter();
     health.set_service_status("", ServingStatus::Serving).await;
     health.set_service_status(SERVICE_NAME, ServingStatus::Serving).await;
+    health
+        .set_service_status(LIVENESS_SERVICE, ServingStatus::Serving)
+        .await;
 
     let reflection_v1 = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)

@@ -243,3 +243,34 @@ async fn unknown_methods_share_one_label_instead_of_growing_series() {
     assert!(!text.contains("Nope"), "{text}");
     running.stop.send(true).unwrap();
 }
+
+#[tokio::test]
+async fn probes_have_a_readiness_and_a_liveness_name_and_are_counted() {
+    use tonic_health::pb::health_check_response::ServingStatus;
+    let running = start().await;
+    let mut health = HealthClient::new(running.channel.clone());
+    for name in [SERVICE_NAME, server::LIVENESS_SERVICE, ""] {
+        let status = health
+            .check(HealthCheckRequest { service: name.into() })
+            .await
+            .unwrap()
+            .into_inner()
+            .status();
+        assert_eq!(status, ServingStatus::Serving, "{name:?}");
+    }
+    let unknown = health
+        .check(HealthCheckRequest {
+            service: "no.such.Service".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(unknown.code(), Code::NotFound);
+
+    let (_, _, text) = http_get(running.metrics_addr, "/metrics").await;
+    let check = |code: &str| {
+        format!("grpc_server_handled_total{{grpc_service=\"grpc.health.v1.Health\",grpc_method=\"Check\",grpc_code=\"{code}\"}}")
+    };
+    assert_eq!(sample(&text, &check("OK")), Some(3.0), "{text}");
+    assert_eq!(sample(&text, &check("NOT_FOUND")), Some(1.0), "{text}");
+    running.stop.send(true).unwrap();
+}
