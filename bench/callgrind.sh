@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Instructions per evaluation, per policy, counted by callgrind: stable on a
+# shared, noisy machine where times are not. Only the example's measured_*
+# functions are counted (corpus loading is left out), then divided by the
+# number of calls the example reports.
+#
+#   bench/callgrind.sh [iterations]        (default 20 passes over each corpus)
+#   NO_BUILD=1 bench/callgrind.sh          (reuse target/release/examples/evaluate_loop)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+iterations="${1:-20}"
+command -v valgrind >/dev/null || { echo "valgrind is needed (apt-get install valgrind)" >&2; exit 1; }
+if [[ -z "${NO_BUILD:-}" ]]; then
+    cargo build --release --example evaluate_loop >&2
+fi
+bin=target/release/examples/evaluate_loop
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+count() { # mode policy -> "instructions calls"
+    local log="$out/$1.$2.log"
+    valgrind --tool=callgrind --callgrind-out-file="$out/$1.$2.cg" --toggle-collect='*measured_*' \
+        "$bin" "$1" "$2" "$iterations" >"$log.stdout" 2>"$log" || { cat "$log" >&2; return 1; }
+    local ir calls
+    ir=$(grep -oE 'Collected : [0-9]+' "$log" | grep -oE '[0-9]+')
+    calls=$(grep -oE 'calls [0-9]+' "$log.stdout" | grep -oE '[0-9]+')
+    echo "$ir $calls"
+}
+
+policies=$(ls tests/cases/*.json | xargs -n1 basename | sed 's/\.json$//')
+printf '| policy | evaluate (Ir/claim) | quote (Ir/quote) | wire EvaluateClaim (Ir/request) | claims | quotes |\n'
+printf '|---|---:|---:|---:|---:|---:|\n'
+for p in $policies; do
+    read -r e_ir e_calls < <(count evaluate "$p")
+    read -r q_ir q_calls < <(count quote "$p")
+    read -r w_ir w_calls < <(count wire "$p")
+    printf '| %s | %d | %d | %d | %d | %d |\n' "$p" \
+        $((e_ir / e_calls)) $((q_ir / q_calls)) $((w_ir / w_calls)) \
+        $((e_calls / iterations)) $((q_calls / iterations))
+done
