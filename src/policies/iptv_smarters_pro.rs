@@ -2,7 +2,31 @@
 //!
 //! Refunds go to the original payment method. Clauses cite the text's
 //! headings and bullet numbers ("Refund Conditions #2" is the second bullet
-//! under "Refund Conditions").
+//! under "Refund Conditions"). The text has no terms-of-service clause: the
+//! rulings' terms violation cites its opening ("we are happy to offer a refund
+//! under the conditions below"), marked "(ruling: terms violation)".
+//!
+//! Readings where the rulings are silent:
+//! - An outage claim whose cause is not yet diagnosed is taken as server side
+//!   (the reason means "down for everyone"), and one whose scope is
+//!   unspecified as FULL; an outage blamed on a third-party app or force
+//!   majeure is not addressed by the text (manual review).
+//! - Every missing field is asked at once, `MISSING_REQUIRED_INFORMATION`
+//!   once: the order number first, then what the rule needs to size the
+//!   refund (`claim.outage.duration`, `claim.support.first_contacted_at`,
+//!   `purchase.term_months`).
+//! - A prorated refund that comes to the whole amount (nothing delivered yet)
+//!   is APPROVED rather than PARTIALLY_APPROVED: the contract's APPROVED is
+//!   "refund_amount equals amount paid".
+//! - A subscription never delivered has used nothing, at any time: its
+//!   QuoteRefund schedule keeps the prorated (here: full) window open instead
+//!   of closing it at the end of a term that never started, so the quote and
+//!   EvaluateClaim agree.
+//! - A billing error or duplicate payment is one of the ruling's "any other
+//!   reason": within 48 h the purchase is refunded in full, later the unused
+//!   share, as QuoteRefund quotes; the overcharge cap of the rulings' money
+//!   rule is read as applying to refunds sized by the overcharge (other
+//!   policies' billing rules), which this text has none of.
 
 use chrono::TimeDelta;
 
@@ -28,7 +52,7 @@ const FUNDS_LATEST_BUSINESS_DAYS: u32 = 31;
 const FUNDS_CAP: TimeDelta = TimeDelta::days(90);
 
 static TERMS_VIOLATION: ReasonDef = ReasonDef {
-    clause: "Refund Policy (terms of service)",
+    clause: "Refund Policy (ruling: terms violation)",
     ..common::TERMS_VIOLATION
 };
 static POLICY_SILENT: ReasonDef = ReasonDef {
@@ -59,14 +83,14 @@ static SETUP_NOT_COVERED: ReasonDef = ReasonDef {
 static OCCASIONAL_DISRUPTION_EXCLUDED: ReasonDef = ReasonDef {
     code: "OCCASIONAL_DISRUPTION_EXCLUDED",
     clause: "We Do Not Offer Refunds #2",
-    en: "Channels that freeze, buffer or go offline, partial outages and outages of 48 hours or less are occasional disruptions and are not refunded.",
-    fr: "Les chaînes qui se figent, mettent en mémoire tampon ou sont hors ligne, les pannes partielles et les pannes de 48 heures ou moins sont des perturbations occasionnelles non remboursées.",
+    en: "Channels that freeze, buffer or occasionally go offline, partial outages and outages of 48 hours or less are occasional disruptions; they are not refunded.",
+    fr: "Les chaînes qui se figent, saccadent ou sont parfois coupées, les pannes partielles et les pannes de 48 heures au plus sont des perturbations occasionnelles ; elles ne sont pas remboursées.",
 };
 static ADULT_CONTENT_NOT_ADVERTISED: ReasonDef = ReasonDef {
     code: "ADULT_CONTENT_NOT_ADVERTISED",
     clause: "Important",
-    en: "Missing adult channels are not refunded: they are not advertised.",
-    fr: "L'absence de chaînes pour adultes n'est pas remboursée : elles ne sont pas annoncées.",
+    en: "Missing adult channels are not grounds for a refund: such channels are not advertised on the website.",
+    fr: "L'absence de chaînes pour adultes ne donne pas lieu à remboursement : ces chaînes ne sont pas annoncées sur le site.",
 };
 static CUSTOMER_SIDE_ISSUE_EXCLUDED: ReasonDef = ReasonDef {
     code: "CUSTOMER_SIDE_ISSUE_EXCLUDED",
@@ -77,8 +101,8 @@ static CUSTOMER_SIDE_ISSUE_EXCLUDED: ReasonDef = ReasonDef {
 static OUTAGE_GUARANTEE: ReasonDef = ReasonDef {
     code: "OUTAGE_GUARANTEE",
     clause: "What We Do Guarantee",
-    en: "The service was unreachable for more than 48 hours because of a server-side problem: a full refund is guaranteed, or an extension for the lost time plus a negotiated bonus.",
-    fr: "Le service a été inaccessible plus de 48 heures à cause d'un problème côté serveur : un remboursement intégral est garanti, ou une prolongation du temps perdu avec un bonus négocié.",
+    en: "The service was unreachable for more than 48 hours because of a server-side problem: a full refund is guaranteed; the customer may instead take an extension of the subscription for the lost time plus a bonus period negotiated case by case.",
+    fr: "Le service a été inaccessible plus de 48 heures à cause d'un problème côté serveur : un remboursement intégral est garanti ; le client peut à la place obtenir une prolongation de l'abonnement couvrant le temps perdu, assortie d'une période bonus négociée au cas par cas.",
 };
 static SUPPORT_NOT_GIVEN_CHANCE: ReasonDef = ReasonDef {
     code: "SUPPORT_NOT_GIVEN_CHANCE",
@@ -146,14 +170,16 @@ pub static META: PolicyMeta = PolicyMeta {
 };
 
 pub fn evaluate(req: &ClaimRequest) -> Outcome {
-    let out = decide(req);
     let mut required = Required::new();
     // "Please email us ... and include your order number."
     required.check(!req.purchase.order_id.is_empty(), "purchase.order_id");
+    // The rules add what they need to size the refund; every missing field is
+    // asked at once, and only of a claim that is not denied.
+    let out = decide(req, &mut required);
     required.apply(out, &MISSING_INFORMATION)
 }
 
-fn decide(req: &ClaimRequest) -> Outcome {
+fn decide(req: &ClaimRequest, required: &mut Required) -> Outcome {
     let claim = &req.claim;
     let deny = |reason: Reason| Outcome::denied(reason, paid(req));
     let full = |reason: Reason| {
@@ -183,9 +209,9 @@ fn decide(req: &ClaimRequest) -> Outcome {
     }
 
     match claim.reason {
-        ClaimReason::ServiceOutage => outage(req, full, deny),
-        ClaimReason::TechnicalIssue => technical_issue(req, full, deny),
-        _ => no_fault(req),
+        ClaimReason::ServiceOutage => outage(req, required, full, deny),
+        ClaimReason::TechnicalIssue => technical_issue(req, required, full, deny),
+        _ => no_fault(req, required),
     }
 }
 
@@ -193,14 +219,19 @@ fn decide(req: &ClaimRequest) -> Outcome {
 /// problem, at any time in the subscription. An outage claim whose cause is
 /// not yet diagnosed is taken as server side (it is down for everyone); one
 /// attributed to a third-party app or force majeure is not addressed.
-fn outage(req: &ClaimRequest, full: impl Fn(Reason) -> Outcome, deny: impl Fn(Reason) -> Outcome) -> Outcome {
+fn outage(
+    req: &ClaimRequest,
+    required: &mut Required,
+    full: impl Fn(Reason) -> Outcome,
+    deny: impl Fn(Reason) -> Outcome,
+) -> Outcome {
     if !matches!(req.claim.cause, IssueCause::ServerSide | IssueCause::Undiagnosed) {
         return common::silent(&POLICY_SILENT, req);
     }
     let Some(outage) = req.claim.outage else {
-        let mut required = Required::new();
+        // The duration decides; once supplied, a guaranteed outage is paid in full.
         required.check(false, "claim.outage.duration");
-        return required.apply(full(&OUTAGE_GUARANTEE), &MISSING_INFORMATION);
+        return full(&OUTAGE_GUARANTEE);
     };
     if outage.duration <= OUTAGE_GUARANTEE_THRESHOLD {
         return deny(&OCCASIONAL_DISRUPTION_EXCLUDED);
@@ -215,7 +246,12 @@ fn outage(req: &ClaimRequest, full: impl Fn(Reason) -> Outcome, deny: impl Fn(Re
 /// "We do not offer refunds for technical issues unless you have allowed us
 /// the chance to resolve them. If we cannot resolve your issue within 48
 /// hours, we will issue a full refund."
-fn technical_issue(req: &ClaimRequest, full: impl Fn(Reason) -> Outcome, deny: impl Fn(Reason) -> Outcome) -> Outcome {
+fn technical_issue(
+    req: &ClaimRequest,
+    required: &mut Required,
+    full: impl Fn(Reason) -> Outcome,
+    deny: impl Fn(Reason) -> Outcome,
+) -> Outcome {
     let support = req.claim.support;
     if !support.contacted {
         return deny(&SUPPORT_NOT_GIVEN_CHANCE);
@@ -224,9 +260,9 @@ fn technical_issue(req: &ClaimRequest, full: impl Fn(Reason) -> Outcome, deny: i
         return deny(&ISSUE_RESOLVED);
     }
     let Some(first_contact) = support.first_contacted_at else {
-        let mut required = Required::new();
+        // The 48 h cannot be measured without it.
         required.check(false, "claim.support.first_contacted_at");
-        return required.apply(full(&UNRESOLVED_WITHIN_48H), &MISSING_INFORMATION);
+        return full(&UNRESOLVED_WITHIN_48H);
     };
     let resolution_deadline = first_contact + RESOLUTION_WINDOW;
     if req.evaluated_at < resolution_deadline {
@@ -238,7 +274,7 @@ fn technical_issue(req: &ClaimRequest, full: impl Fn(Reason) -> Outcome, deny: i
 /// "We only offer full refunds for purchases made within 48 hours. For any
 /// request made after that period, refunds will be partial depending on how
 /// much of the subscription was used."
-fn no_fault(req: &ClaimRequest) -> Outcome {
+fn no_fault(req: &ClaimRequest, required: &mut Required) -> Outcome {
     let p = &req.purchase;
     let window_end = p.purchased_at + FULL_REFUND_WINDOW;
     if req.claim.submitted_at <= window_end {
@@ -249,10 +285,8 @@ fn no_fault(req: &ClaimRequest) -> Outcome {
     }
     let Some(term) = Term::new(p.purchased_at, p.delivered_at, p.term_months) else {
         // Proration needs the length of the subscription.
-        let mut required = Required::new();
         required.check(false, "purchase.term_months");
-        let out = Outcome::new(Decision::PartiallyApproved, &PRORATED_BY_USAGE, p.amount_paid);
-        return required.apply(out, &MISSING_INFORMATION);
+        return Outcome::new(Decision::PartiallyApproved, &PRORATED_BY_USAGE, p.amount_paid);
     };
     let refund = term.prorate(p.amount_paid, req.evaluated_at).rounded();
     if refund.is_zero() {
@@ -285,7 +319,9 @@ pub fn timeline(req: &ClaimRequest, out: &Outcome) -> Timeline {
 }
 
 /// FULL for 48 h after purchase, then PRORATED_UNUSED to the end of the
-/// term, then NONE.
+/// term, then NONE. A subscription never delivered has used nothing (the
+/// rulings: "before delivery, unused is the whole term"), so its prorated
+/// window never closes: EvaluateClaim pays it in full at any time.
 pub fn quote(req: &QuoteRequest, term: Option<Term>) -> Segments {
     let mut segments = Segments::new();
     let window_end = req.purchase.purchased_at + FULL_REFUND_WINDOW;
@@ -295,6 +331,13 @@ pub fn quote(req: &QuoteRequest, term: Option<Term>) -> Segments {
         reason: &WITHIN_48_HOURS,
     });
     match term {
+        Some(_) if req.purchase.delivered_at.is_none() => {
+            segments.push(Segment {
+                until: None,
+                basis: RefundBasis::ProratedUnused,
+                reason: &PRORATED_BY_USAGE,
+            });
+        }
         Some(term) => {
             segments.push(Segment {
                 until: Some(term.end),
