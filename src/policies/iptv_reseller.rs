@@ -22,7 +22,12 @@
 //! - An outage below the major threshold goes to review recommending nothing:
 //!   the text makes only the >48 h unannounced outage eligible.
 //! - An outage claim whose scope is unspecified is taken as FULL (the reason
-//!   itself says the service was down for everyone).
+//!   itself says the service was down for everyone). A PARTIAL outage goes to
+//!   review whatever its duration, as the rulings say: their 12 h and 48 h
+//!   thresholds are stated for FULL outages only.
+//! - The text has no terms-of-service clause: the rulings' terms violation
+//!   cites §1's opening ("only in the following eligible cases"), none of
+//!   which it is, marked "(ruling: terms violation)".
 //! - "Reseller ID (or Registered Email Address)": either satisfies it; when
 //!   both are missing `purchase.reseller_id` is asked for. The transaction id
 //!   is required as the rulings say (`purchase.transaction_id`; an order id
@@ -63,7 +68,7 @@ const CASH_EARLIEST_BUSINESS_DAYS: u32 = 5;
 const CASH_LATEST_BUSINESS_DAYS: u32 = 7;
 
 static TERMS_VIOLATION: ReasonDef = ReasonDef {
-    clause: "§1 Refund & Credit Eligibility (terms of service)",
+    clause: "§1 Refund & Credit Eligibility (ruling: terms violation)",
     ..common::TERMS_VIOLATION
 };
 static POLICY_SILENT: ReasonDef = ReasonDef {
@@ -82,8 +87,8 @@ static WAITING_PERIOD_RUNNING: ReasonDef = ReasonDef {
 static PROMOTIONAL_PURCHASE_EXCLUDED: ReasonDef = ReasonDef {
     code: "PROMOTIONAL_PURCHASE_EXCLUDED",
     clause: "§1 Not Eligible: Discounted or Promotional Purchases",
-    en: "The credits were bought at a promotional or steeply discounted rate, which is never refunded or credited back.",
-    fr: "Les crédits ont été achetés à un tarif promotionnel ou fortement remisé, qui n'est jamais remboursé ni recrédité.",
+    en: "The credits were bought at a promotional or steeply discounted rate; such purchases are never refunded or credited back.",
+    fr: "Les crédits ont été achetés à un tarif promotionnel ou fortement remisé ; ces achats ne sont jamais remboursés ni recrédités.",
 };
 static CREDITS_NOT_DELIVERED: ReasonDef = ReasonDef {
     code: "CREDITS_NOT_DELIVERED",
@@ -106,8 +111,8 @@ static MINOR_OUTAGE_EXCLUDED: ReasonDef = ReasonDef {
 static OUTAGE_BELOW_MAJOR_THRESHOLD: ReasonDef = ReasonDef {
     code: "OUTAGE_BELOW_MAJOR_THRESHOLD",
     clause: "§1 Eligible: Major Unresolvable Service Outage",
-    en: "The outage is not a major one (announced, partial, or 48 hours or less) but not minor either: an agent decides. No amount is recommended.",
-    fr: "La panne n'est pas majeure (annoncée, partielle ou de 48 heures au plus) sans être mineure : un agent tranche. Aucun montant n'est recommandé.",
+    en: "The outage does not qualify as major (it was announced, partial, or lasted 48 hours or less): an agent decides whether anything is owed. No amount is recommended.",
+    fr: "La panne ne peut pas être qualifiée de majeure (elle était annoncée, partielle ou a duré 48 heures au plus) : un agent décide si quelque chose est dû. Aucun montant n'est recommandé.",
 };
 static MAJOR_OUTAGE: ReasonDef = ReasonDef {
     code: "MAJOR_OUTAGE",
@@ -117,15 +122,15 @@ static MAJOR_OUTAGE: ReasonDef = ReasonDef {
 };
 static SINGLE_CHANNEL_EXCLUDED: ReasonDef = ReasonDef {
     code: "SINGLE_CHANNEL_EXCLUDED",
-    clause: "§5",
+    clause: "§5 Important Note About Service Reliability",
     en: "A single channel or stream being temporarily unavailable is normal while overall access stays up; it is not grounds for a refund.",
     fr: "L'indisponibilité temporaire d'une chaîne ou d'un flux est normale tant que l'accès global fonctionne ; elle ne justifie pas de remboursement.",
 };
 static NOT_AS_DESCRIBED_VERIFY: ReasonDef = ReasonDef {
     code: "NOT_AS_DESCRIBED_VERIFY",
     clause: "§1 Eligible: Product Not As Described",
-    en: "The reseller reports, with evidence, that the service differs from what was advertised at purchase: an agent must verify the discrepancy. A full refund is recommended if it is proven.",
-    fr: "Le revendeur signale, preuves à l'appui, un écart entre le service fourni et celui annoncé à l'achat : un agent doit le vérifier. Un remboursement intégral est recommandé s'il est établi.",
+    en: "The reseller reports that the service differs from what was advertised at purchase: an agent must verify the discrepancy against the evidence. A full refund is recommended if it is proven.",
+    fr: "Le revendeur signale un écart entre le service fourni et celui annoncé à l'achat : un agent doit le vérifier au vu des preuves. Un remboursement intégral est recommandé s'il est établi.",
 };
 static CHANGE_OF_MIND_EXCLUDED: ReasonDef = ReasonDef {
     code: "CHANGE_OF_MIND_EXCLUDED",
@@ -137,7 +142,7 @@ static CANCELLED_BEFORE_DELIVERY: ReasonDef = ReasonDef {
     code: "CANCELLED_BEFORE_DELIVERY",
     clause: "§1 Not Eligible: Change of Mind",
     en: "The reseller withdrew before the credits were added to the panel; the change-of-mind exclusion only applies once they are, so the purchase is refunded in full.",
-    fr: "Le revendeur s'est désisté avant l'ajout des crédits au panel ; l'exclusion pour changement d'avis ne vaut qu'après cet ajout, l'achat est donc remboursé intégralement.",
+    fr: "Le revendeur a renoncé à son achat avant l'ajout des crédits au panel. L'exclusion pour changement d'avis ne s'applique qu'après cet ajout ; l'achat est donc remboursé intégralement.",
 };
 static RESELLER_MISMANAGEMENT_EXCLUDED: ReasonDef = ReasonDef {
     code: "RESELLER_MISMANAGEMENT_EXCLUDED",
@@ -153,7 +158,7 @@ static UNSUPPORTED_DEVICE_EXCLUDED: ReasonDef = ReasonDef {
 };
 static LATE_CLAIM_REVIEW: ReasonDef = ReasonDef {
     code: "LATE_CLAIM_REVIEW",
-    clause: "§2",
+    clause: "§2 Timeframe for Requests",
     en: "The claim was filed more than 7 calendar days after the purchase or the start of the fault: it may still be accepted after review, but is not guaranteed.",
     fr: "La demande a été déposée plus de 7 jours calendaires après l'achat ou le début de l'incident : elle peut encore être acceptée après examen, sans garantie.",
 };
