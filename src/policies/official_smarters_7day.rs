@@ -11,6 +11,9 @@
 //!   after purchase is still in time. `claim_deadline` (purchase + 7 days) is
 //!   reported on every answer the window decides, `OUTSIDE_7_DAY_WINDOW`
 //!   included; the exceptional circumstances have no deadline.
+//! - Within the 7 days any reason qualifies once support was contacted, even
+//!   if support resolved the issue: #1 asks that the customer "actively worked
+//!   to resolve any concerns", not that the concern stayed unresolved.
 //! - A fault is "unresolved despite support interventions" when support was
 //!   contacted, did not resolve it and, for an outage, the outage is not
 //!   over (`outage.resolved`). A fault claim after 7 days that is not (no
@@ -54,14 +57,14 @@ static MISSING_INFORMATION: ReasonDef = ReasonDef {
 static MONEY_BACK_7_DAYS: ReasonDef = ReasonDef {
     code: "MONEY_BACK_7_DAYS",
     clause: "Eligibility for a Refund",
-    en: "The refund was requested within 7 days of purchase after working with support: the 7-day money-back guarantee refunds it in full. The customer can no longer subscribe afterwards.",
-    fr: "Le remboursement a été demandé dans les 7 jours suivant l'achat après un échange avec le support : la garantie « satisfait ou remboursé » de 7 jours le rembourse intégralement. Le client ne pourra plus s'abonner ensuite.",
+    en: "The refund was requested within 7 days of purchase, after working with support: the 7-day money-back guarantee applies and the purchase is refunded in full. The customer can no longer subscribe afterwards.",
+    fr: "Le remboursement a été demandé dans les 7 jours suivant l'achat, après un échange avec le support : la garantie « satisfait ou remboursé » de 7 jours s'applique et l'achat est remboursé intégralement. Le client ne pourra plus s'abonner par la suite.",
 };
 static RESOLUTION_ATTEMPT_REQUIRED: ReasonDef = ReasonDef {
     code: "RESOLUTION_ATTEMPT_REQUIRED",
     clause: "Eligibility for a Refund #1",
     en: "The money-back guarantee requires contacting support and working with it to resolve the concern first; the customer has not. They can still do so and claim before the 7-day deadline.",
-    fr: "La garantie exige de contacter d'abord le support et de chercher avec lui une solution ; le client ne l'a pas fait. Il peut encore le faire et redemander avant la fin du délai de 7 jours.",
+    fr: "La garantie exige d'avoir d'abord contacté le support et cherché une solution avec lui ; le client ne l'a pas fait. Il peut encore le faire et renouveler sa demande avant la fin du délai de 7 jours.",
 };
 static OUTSIDE_7_DAY_WINDOW: ReasonDef = ReasonDef {
     code: "OUTSIDE_7_DAY_WINDOW",
@@ -72,8 +75,8 @@ static OUTSIDE_7_DAY_WINDOW: ReasonDef = ReasonDef {
 static EXCEPTIONAL_TECHNICAL_FAILURE: ReasonDef = ReasonDef {
     code: "EXCEPTIONAL_TECHNICAL_FAILURE",
     clause: "Refunds for Exceptional Circumstances #1",
-    en: "After the 7 days, a significant technical failure remains unresolved despite support: an agent decides case by case. The unused share of the subscription since the fault began is recommended.",
-    fr: "Passé les 7 jours, une panne technique importante persiste malgré le support : un agent décide au cas par cas. La part de l'abonnement non utilisée depuis le début de la panne est recommandée.",
+    en: "After the 7 days, a significant technical failure remains unresolved despite support's interventions: an agent decides case by case. The unused share of the subscription since the fault began is recommended.",
+    fr: "Passé le délai de 7 jours, une défaillance technique importante persiste malgré les interventions du support : un agent décide au cas par cas. La part de l'abonnement non utilisée depuis le début de la panne est recommandée.",
 };
 static UNAUTHORIZED_TRANSACTION_INVESTIGATION: ReasonDef = ReasonDef {
     code: "UNAUTHORIZED_TRANSACTION_INVESTIGATION",
