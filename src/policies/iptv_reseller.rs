@@ -136,7 +136,7 @@ static CHANGE_OF_MIND_EXCLUDED: ReasonDef = ReasonDef {
     code: "CHANGE_OF_MIND_EXCLUDED",
     clause: "§1 Not Eligible: Change of Mind",
     en: "The reseller changed their mind after the credits were added to the panel; this is not refunded.",
-    fr: "Le revendeur a changé d'avis après l'ajout des crédits au panel ; ce n'est pas remboursé.",
+    fr: "Le revendeur a changé d'avis après l'ajout des crédits au panel : un simple changement d'avis n'ouvre pas droit à remboursement.",
 };
 static CANCELLED_BEFORE_DELIVERY: ReasonDef = ReasonDef {
     code: "CANCELLED_BEFORE_DELIVERY",
@@ -148,13 +148,13 @@ static RESELLER_MISMANAGEMENT_EXCLUDED: ReasonDef = ReasonDef {
     code: "RESELLER_MISMANAGEMENT_EXCLUDED",
     clause: "§1 Not Eligible: Customer Mismanagement",
     en: "End users were suspended or terminated because of the reseller's own configuration or management; this is not refunded.",
-    fr: "Des utilisateurs finaux ont été suspendus ou résiliés du fait de la configuration ou de la gestion du revendeur lui-même ; ce n'est pas remboursé.",
+    fr: "Des utilisateurs finaux ont été suspendus ou résiliés du fait de la configuration ou de la gestion du revendeur lui-même ; cela n'ouvre pas droit à remboursement.",
 };
 static UNSUPPORTED_DEVICE_EXCLUDED: ReasonDef = ReasonDef {
     code: "UNSUPPORTED_DEVICE_EXCLUDED",
     clause: "§1 Not Eligible: Third-Party Compatibility",
     en: "The problem comes from hardware or an app the service does not officially support or recommend; this is not refunded.",
-    fr: "Le problème vient d'un matériel ou d'une application que le service ne prend pas officiellement en charge ni ne recommande ; ce n'est pas remboursé.",
+    fr: "Le problème vient d'un matériel ou d'une application que le service ne prend pas officiellement en charge ni ne recommande ; cela n'ouvre pas droit à remboursement.",
 };
 static LATE_CLAIM_REVIEW: ReasonDef = ReasonDef {
     code: "LATE_CLAIM_REVIEW",

@@ -96,7 +96,7 @@ static CUSTOMER_SIDE_ISSUE_EXCLUDED: ReasonDef = ReasonDef {
     code: "CUSTOMER_SIDE_ISSUE_EXCLUDED",
     clause: "We Do Not Offer Refunds #2",
     en: "The cause lies with the customer's connection, device, app or ISP, or with a channel down at its source; this is not refunded.",
-    fr: "La cause tient à la connexion, à l'appareil, à l'application ou au fournisseur d'accès du client, ou à une chaîne en panne à la source ; ce n'est pas remboursé.",
+    fr: "La cause tient à la connexion, à l'appareil, à l'application ou au fournisseur d'accès du client, ou à une chaîne en panne à la source ; cela n'ouvre pas droit à remboursement.",
 };
 static OUTAGE_GUARANTEE: ReasonDef = ReasonDef {
     code: "OUTAGE_GUARANTEE",
