@@ -1,19 +1,26 @@
 //! Localized text built from decisions: the explanation paragraph and the
 //! descriptions of alternatives, in English and French.
+//!
+//! French follows the usual typography of a support tool: a space before
+//! ":" and ";" (a plain space, everywhere, so that every message of the
+//! service looks the same), the decimal comma in amounts ("29,99 EUR") and
+//! the status of the claim ("la demande") as the first word: "Acceptée",
+//! "Refusée".
 
 use std::fmt::Write;
 
 use crate::domain::claim::Language;
 use crate::domain::decision::{Compensation, CompensationKind, Decision, Outcome, RefundMethod};
+use crate::domain::money::Money;
 
 fn decision_phrase(d: Decision, lang: Language) -> &'static str {
     match (d, lang) {
         (Decision::Approved, Language::En) => "Approved",
-        (Decision::Approved, Language::Fr) => "Accordé",
+        (Decision::Approved, Language::Fr) => "Acceptée",
         (Decision::PartiallyApproved, Language::En) => "Partially approved",
-        (Decision::PartiallyApproved, Language::Fr) => "Accordé en partie",
+        (Decision::PartiallyApproved, Language::Fr) => "Acceptée en partie",
         (Decision::Denied, Language::En) => "Denied",
-        (Decision::Denied, Language::Fr) => "Refusé",
+        (Decision::Denied, Language::Fr) => "Refusée",
         (Decision::NeedsReview, Language::En) => "Needs review by an agent",
         (Decision::NeedsReview, Language::Fr) => "À examiner par un agent",
         (Decision::NeedsInformation, Language::En) => "Needs more information",
@@ -33,56 +40,45 @@ fn method_phrase(m: RefundMethod, lang: Language) -> &'static str {
     }
 }
 
+/// An amount and its currency as a reader sees it: "29.99 EUR" in English,
+/// "29,99 EUR" in French (decimal comma). The digits are those of the wire,
+/// rounded to the currency's minor unit.
+pub fn amount(m: Money, lang: Language) -> String {
+    let digits = m.to_string();
+    let digits = match lang {
+        Language::En => digits,
+        Language::Fr => digits.replace('.', ","),
+    };
+    format!("{digits} {}", m.currency())
+}
+
 /// "Approved: refund of 29.99 EUR to the original payment method. <reason messages>"
+/// / "Acceptée : remboursement de 29,99 EUR sur le moyen de paiement d'origine. <...>"
 pub fn explanation(out: &Outcome, lang: Language) -> String {
     let mut text = String::with_capacity(256);
     text.push_str(decision_phrase(out.decision, lang));
-    let amount = out.refund_amount;
-    let _ = match (lang, amount.is_zero(), out.decision) {
+    let sum = amount(out.refund_amount, lang);
+    let method = method_phrase(out.refund_method, lang);
+    let _ = match (lang, out.refund_amount.is_zero(), out.decision) {
+        (Language::En, true, Decision::NeedsReview) => write!(text, ": no amount recommended."),
+        (Language::Fr, true, Decision::NeedsReview) => write!(text, " : aucun montant recommandé."),
+        (Language::En, true, Decision::NeedsInformation) => write!(text, ": amount to be determined."),
+        (Language::Fr, true, Decision::NeedsInformation) => write!(text, " : montant à déterminer."),
         (Language::En, true, _) => write!(text, ": no refund."),
         (Language::Fr, true, _) => write!(text, " : aucun remboursement."),
-        (Language::En, false, Decision::NeedsReview) => {
-            write!(text, ": recommended refund {} {}.", amount, amount.currency())
-        }
-        (Language::Fr, false, Decision::NeedsReview) => {
-            write!(text, " : remboursement recommandé de {} {}.", amount, amount.currency())
-        }
+        (Language::En, false, Decision::NeedsReview) => write!(text, ": recommended refund {sum}."),
+        (Language::Fr, false, Decision::NeedsReview) => write!(text, " : remboursement recommandé de {sum}."),
         (Language::En, false, Decision::NeedsInformation | Decision::OfferCompensation) => {
-            write!(
-                text,
-                ": {} {} would be refunded{}.",
-                amount,
-                amount.currency(),
-                method_phrase(out.refund_method, lang)
-            )
+            write!(text, ": {sum} would be refunded{method}.")
         }
-        (Language::Fr, false, Decision::NeedsInformation | Decision::OfferCompensation) => {
-            write!(
-                text,
-                " : {} {} seraient remboursés{}.",
-                amount,
-                amount.currency(),
-                method_phrase(out.refund_method, lang)
-            )
+        (Language::Fr, false, Decision::NeedsInformation) => {
+            write!(text, " : remboursement envisagé de {sum}{method}.")
         }
-        (Language::En, false, _) => {
-            write!(
-                text,
-                ": refund of {} {}{}.",
-                amount,
-                amount.currency(),
-                method_phrase(out.refund_method, lang)
-            )
+        (Language::Fr, false, Decision::OfferCompensation) => {
+            write!(text, " : à défaut, remboursement de {sum}{method}.")
         }
-        (Language::Fr, false, _) => {
-            write!(
-                text,
-                " : remboursement de {} {}{}.",
-                amount,
-                amount.currency(),
-                method_phrase(out.refund_method, lang)
-            )
-        }
+        (Language::En, false, _) => write!(text, ": refund of {sum}{method}."),
+        (Language::Fr, false, _) => write!(text, " : remboursement de {sum}{method}."),
     };
     for reason in out.reasons.iter() {
         text.push(' ');
@@ -91,7 +87,7 @@ pub fn explanation(out: &Outcome, lang: Language) -> String {
     if !out.missing_information.is_empty() {
         text.push_str(match lang {
             Language::En => " Missing: ",
-            Language::Fr => " Manquant : ",
+            Language::Fr => " Informations manquantes : ",
         });
         for (i, path) in out.missing_information.iter().enumerate() {
             if i > 0 {
@@ -106,45 +102,151 @@ pub fn explanation(out: &Outcome, lang: Language) -> String {
 
 /// A short description of an alternative for the agent to offer.
 pub fn compensation(c: &Compensation, lang: Language) -> String {
-    let amount = c.amount.map(|a| format!("{} {}", a, a.currency())).unwrap_or_default();
+    let sum = c.amount.map(|a| amount(a, lang)).unwrap_or_default();
     match (c.kind, lang) {
         (CompensationKind::SubscriptionExtension, Language::En) => {
+            let days = match c.extension_days {
+                1 => "1 day".to_owned(),
+                n => format!("{n} days"),
+            };
             let bonus = if c.bonus_negotiable {
                 ", plus a bonus period to negotiate"
             } else {
                 ""
             };
-            format!("Extend the subscription by {} day(s){bonus}", c.extension_days)
+            format!("Extend the subscription by {days}{bonus}")
         }
         (CompensationKind::SubscriptionExtension, Language::Fr) => {
+            let days = match c.extension_days {
+                1 => "d'un jour".to_owned(),
+                n => format!("de {n} jours"),
+            };
             let bonus = if c.bonus_negotiable {
-                ", plus une période bonus à négocier"
+                ", avec un bonus à négocier"
             } else {
                 ""
             };
-            format!("Prolonger l'abonnement de {} jour(s){bonus}", c.extension_days)
+            format!("Prolonger l'abonnement {days}{bonus}")
         }
-        (CompensationKind::PanelCredit, Language::En) => {
-            format!("Credit {amount} to the reseller panel")
-        }
-        (CompensationKind::PanelCredit, Language::Fr) => {
-            format!("Créditer {amount} sur le panel revendeur")
-        }
-        (CompensationKind::CashRefund, Language::En) => {
-            format!("Refund {amount} to the original payment method")
-        }
+        (CompensationKind::PanelCredit, Language::En) => format!("Credit {sum} to the reseller panel"),
+        (CompensationKind::PanelCredit, Language::Fr) => format!("Créditer {sum} sur le panel revendeur"),
+        (CompensationKind::CashRefund, Language::En) => format!("Refund {sum} to the original payment method"),
         (CompensationKind::CashRefund, Language::Fr) => {
-            format!("Rembourser {amount} sur le moyen de paiement d'origine")
+            format!("Rembourser {sum} sur le moyen de paiement d'origine")
         }
         (CompensationKind::ResendAccess, Language::En) => "Send the access details again".to_owned(),
         (CompensationKind::ResendAccess, Language::Fr) => "Renvoyer les identifiants d'accès".to_owned(),
         (CompensationKind::DeliverCredits, Language::En) => "Deliver the purchased credits".to_owned(),
-        (CompensationKind::DeliverCredits, Language::Fr) => "Livrer les crédits achetés".to_owned(),
+        (CompensationKind::DeliverCredits, Language::Fr) => "Ajouter au panel les crédits achetés".to_owned(),
         (CompensationKind::RenewalDiscount, Language::En) => "Offer a discount on the next renewal".to_owned(),
         (CompensationKind::RenewalDiscount, Language::Fr) => {
             "Proposer une remise sur le prochain renouvellement".to_owned()
         }
         (CompensationKind::ServerSwitch, Language::En) => "Move the customer to another server".to_owned(),
-        (CompensationKind::ServerSwitch, Language::Fr) => "Basculer le client sur un autre serveur".to_owned(),
+        (CompensationKind::ServerSwitch, Language::Fr) => "Transférer le client sur un autre serveur".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::decision::{Outcome, ReasonDef};
+    use crate::domain::money::Currency;
+
+    static REASON: ReasonDef = ReasonDef {
+        code: "X",
+        clause: "§1",
+        en: "Because.",
+        fr: "Parce que.",
+    };
+
+    fn money(code: &str, amount: &str) -> Money {
+        Money::parse(Currency::from_code(code).unwrap(), amount).unwrap()
+    }
+
+    fn outcome(decision: Decision, paid: Money, method: RefundMethod) -> Outcome {
+        Outcome::new(decision, &REASON, paid).paying(paid, method)
+    }
+
+    #[test]
+    fn french_amounts_take_the_decimal_comma() {
+        assert_eq!(amount(money("EUR", "29.99"), Language::Fr), "29,99 EUR");
+        assert_eq!(amount(money("EUR", "29.99"), Language::En), "29.99 EUR");
+        assert_eq!(amount(money("KWD", "5.625"), Language::Fr), "5,625 KWD");
+        assert_eq!(amount(money("JPY", "6856"), Language::Fr), "6856 JPY");
+        assert_eq!(amount(money("EUR", "0"), Language::Fr), "0,00 EUR");
+    }
+
+    #[test]
+    fn french_explanations_read_as_french() {
+        let paid = money("EUR", "29.99");
+        let out = outcome(Decision::Approved, paid, RefundMethod::OriginalPayment);
+        assert_eq!(
+            explanation(&out, Language::Fr),
+            "Acceptée : remboursement de 29,99 EUR sur le moyen de paiement d'origine. Parce que."
+        );
+        assert_eq!(
+            explanation(&out, Language::En),
+            "Approved: refund of 29.99 EUR to the original payment method. Because."
+        );
+        let offer = outcome(
+            Decision::OfferCompensation,
+            money("EUR", "45.70"),
+            RefundMethod::OriginalPayment,
+        );
+        assert_eq!(
+            explanation(&offer, Language::Fr),
+            "Proposer d'abord une compensation : à défaut, remboursement de 45,70 EUR sur le moyen de \
+             paiement d'origine. Parce que."
+        );
+        let mut info = outcome(
+            Decision::NeedsInformation,
+            money("EUR", "1.50"),
+            RefundMethod::OriginalPayment,
+        );
+        info.missing_information.push("purchase.order_id");
+        info.missing_information.push("claim.description");
+        assert_eq!(
+            explanation(&info, Language::Fr),
+            "Informations complémentaires requises : remboursement envisagé de 1,50 EUR sur le moyen de paiement \
+             d'origine. Parce que. Informations manquantes : purchase.order_id, claim.description."
+        );
+        let review = Outcome::new(Decision::NeedsReview, &REASON, paid);
+        assert_eq!(
+            explanation(&review, Language::Fr),
+            "À examiner par un agent : aucun montant recommandé. Parce que."
+        );
+        let denied = Outcome::denied(&REASON, paid);
+        assert_eq!(
+            explanation(&denied, Language::Fr),
+            "Refusée : aucun remboursement. Parce que."
+        );
+    }
+
+    #[test]
+    fn alternatives_agree_in_number() {
+        let one = Compensation {
+            extension_days: 1,
+            ..Compensation::of(CompensationKind::SubscriptionExtension)
+        };
+        let three = Compensation {
+            extension_days: 3,
+            bonus_negotiable: true,
+            ..Compensation::of(CompensationKind::SubscriptionExtension)
+        };
+        assert_eq!(compensation(&one, Language::Fr), "Prolonger l'abonnement d'un jour");
+        assert_eq!(compensation(&one, Language::En), "Extend the subscription by 1 day");
+        assert_eq!(
+            compensation(&three, Language::Fr),
+            "Prolonger l'abonnement de 3 jours, avec un bonus à négocier"
+        );
+        let cash = Compensation {
+            amount: Some(money("EUR", "150.00")),
+            ..Compensation::of(CompensationKind::CashRefund)
+        };
+        assert_eq!(
+            compensation(&cash, Language::Fr),
+            "Rembourser 150,00 EUR sur le moyen de paiement d'origine"
+        );
     }
 }

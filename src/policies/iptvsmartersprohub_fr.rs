@@ -6,21 +6,29 @@
 //! French. Business time is Paris time with French public holidays. Refunds go
 //! to the original payment method (§7.3: "par le même mode de paiement").
 //!
-//! Readings where POLICY_RULINGS.md is silent:
+//! Readings where POLICY_RULINGS.md is silent, each checked against the text
+//! (`ACCESS_DELIVERED` and `SERVICE_CONSUMED` are this module's own codes;
+//! every other is the rulings'):
 //! - §8.4 "Fin de Période" is inclusive like every "within" of the rulings: a
 //!   claim submitted exactly 7 days before the end of the term is in its last
-//!   7 days. `claim_deadline` (one second earlier) is reported on every
-//!   outcome the rule governs, i.e. all but the exclusions by reason or cause.
-//!   It applies to every reason, a non-receipt claim included (the term then
-//!   runs from the purchase, as the common ruling says).
+//!   7 days. The 7 days are 7 × 24 h, like every "N days" of the service, so
+//!   across a daylight-saving switch the boundary keeps the UTC time of day of
+//!   the term's end. `claim_deadline` (one second earlier) is reported on
+//!   every outcome the rule governs, i.e. all but the exclusions by reason or
+//!   cause. It applies to every reason, a non-receipt claim included: the
+//!   term of an undelivered purchase runs from the purchase, as the common
+//!   ruling says (literal; open, since nothing was ever delivered).
 //! - Causes (§8.2 customer side / ISP, §11 force majeure) exclude fault
 //!   claims only; a billing error, duplicate payment, unauthorized transaction
 //!   or wrong plan has no technical cause. SETUP_DIFFICULTY is §8.2's
 //!   "configuration erronée"/"mauvaise configuration" and is refused.
 //! - §4.3 non-receipt: access delivered within the 48 business hours (and by
-//!   `evaluated_at`) refutes it: DENIED `ACCESS_DELIVERED`, resend offered.
-//!   Delivered later than that, the customer still had nothing after 48
-//!   business hours: eligible.
+//!   `evaluated_at`) refutes it: DENIED `ACCESS_DELIVERED`, resend offered,
+//!   also when the 48 business hours are still running (the ruling's
+//!   "earlier → WAITING_PERIOD_RUNNING" is read as the case of access not
+//!   yet sent: a `resubmit_after` would promise what the delivery already
+//!   rules out). Delivered later than that, the customer still had nothing
+//!   after 48 business hours ("vous n'avez toujours pas reçu"): eligible.
 //! - §4.1 outages: an outage claim of undiagnosed cause is taken as server
 //!   side (the service is down for everyone) and an unspecified scope as full;
 //!   PARTIAL / SINGLE_CHANNEL outages and THIRD_PARTY_APP / CHANNEL_SOURCE
@@ -29,15 +37,28 @@
 //!   unused share from `issue_started_at`; without it the claim asks for it
 //!   and shows the share from `submitted_at`, the least that would be owed.
 //!   Shorter outages do not need it: only technical and incompatibility
-//!   claims require it outright, as the ruling says.
-//! - TECHNICAL_ISSUE is not among the ruled cases: review, nothing
-//!   recommended, after the required information (incl. `issue_started_at`).
+//!   claims require it outright, as the ruling says ("outage or technical"
+//!   are two kinds of fault in the rulings' own words).
+//! - TECHNICAL_ISSUE has no ruled outcome. §4.4's heading names
+//!   "Non-Fonctionnement Inhérent au Service", but its conditions (a device
+//!   meeting the minimum requirements, found "totalement incompatible" and
+//!   confirmed after a full diagnosis) and the ruling cover incompatibility
+//!   only; §4.1 covers servers "complètement hors service" (outages). So the
+//!   Silence rule applies: review, nothing recommended, after the required
+//!   information (incl. `issue_started_at`, which an agent granting a
+//!   prorated refund under §4.4/§7.4 needs).
+//! - Other reasons the text does not list (not as described, unauthorized
+//!   transaction, wrong plan, server switch, channel unavailable, end-user
+//!   mismanagement) are not addressed either: review, nothing recommended.
+//!   Unlike smarterspro-officiel, whose list of cases after activation is
+//!   closed, §4 only says "plusieurs situations particulières peuvent donner
+//!   lieu à un remboursement".
 //! - A duplicate payment without `duplicate_amount` (or 0) asks for it and
 //!   shows the amount paid; a billing error without both amounts asks for them.
 //! - DIAGNOSIS_PENDING recommends the full amount: what confirmation pays.
 //! - QuoteRefund's NONE window after delivery cites §2 ("une fois que le
-//!   service est activé et consommé, il ne peut être restitué"), a code of its
-//!   own: `SERVICE_CONSUMED`.
+//!   service est activé et consommé, il ne peut être restitué"; §3.3): no
+//!   ruled code says it, hence `SERVICE_CONSUMED`, returned by QuoteRefund only.
 //! - Timeline: acknowledgement 7 business days after `submitted_at` (§7.1,
 //!   "5 à 7 jours ouvrés au maximum"), decision 10 business days after that
 //!   (§7.2), on every outcome; when money is paid, funds from the decision
@@ -92,8 +113,8 @@ static WAITING_PERIOD_RUNNING: ReasonDef = ReasonDef {
 static CUSTOMER_SIDE_ISSUE_EXCLUDED: ReasonDef = ReasonDef {
     code: "CUSTOMER_SIDE_ISSUE_EXCLUDED",
     clause: "§8.2",
-    en: "The problem depends on the user (home router, ISP bandwidth too low, unsupported or outdated device, wrong configuration): the claim is refused.",
-    fr: "Le problème dépend de l'utilisateur (box internet, débit insuffisant du fournisseur d'accès, appareil trop ancien ou non pris en charge, mauvaise configuration) : la demande est refusée.",
+    en: "The problem lies with the user (home router failure, internet plan too slow, unsupported or outdated device, wrong configuration): the claim is refused.",
+    fr: "Le problème relève de l'utilisateur (panne de sa box internet, débit insuffisant de son abonnement internet, appareil trop ancien ou non pris en charge, mauvaise configuration) : la demande est refusée.",
 };
 static SUBJECTIVE_DISSATISFACTION_EXCLUDED: ReasonDef = ReasonDef {
     code: "SUBJECTIVE_DISSATISFACTION_EXCLUDED",
@@ -105,13 +126,13 @@ static END_OF_PERIOD_REASON: ReasonDef = ReasonDef {
     code: "END_OF_PERIOD",
     clause: "§8.4",
     en: "The claim was made when the subscription was in its last 7 days or had already expired: it cannot be considered under the policy.",
-    fr: "La demande a été faite alors que l'abonnement entrait dans ses 7 derniers jours ou avait déjà expiré : elle ne peut pas être examinée au titre de la politique.",
+    fr: "La demande a été faite alors que l'abonnement était dans ses 7 derniers jours ou avait déjà expiré : elle ne peut pas être examinée au titre de la politique.",
 };
 static FORCE_MAJEURE: ReasonDef = ReasonDef {
     code: "FORCE_MAJEURE",
     clause: "§11",
-    en: "The interruption is directly caused by force majeure (natural disaster, widespread network failure, armed conflict...): no refund can be claimed.",
-    fr: "L'interruption est directement liée à un cas de force majeure (catastrophe naturelle, panne réseau généralisée, conflit armé…) : aucun remboursement ne peut être réclamé.",
+    en: "The interruption is directly caused by force majeure (natural disaster, widespread network failure, armed conflict, etc.): no refund can be claimed.",
+    fr: "L'interruption est directement liée à un cas de force majeure (catastrophe naturelle, panne réseau généralisée, conflit armé, etc.) : aucun remboursement ne peut être réclamé.",
 };
 static MINOR_OUTAGE_EXCLUDED: ReasonDef = ReasonDef {
     code: "MINOR_OUTAGE_EXCLUDED",
@@ -122,14 +143,14 @@ static MINOR_OUTAGE_EXCLUDED: ReasonDef = ReasonDef {
 static OUTAGE_BELOW_MAJOR_THRESHOLD: ReasonDef = ReasonDef {
     code: "OUTAGE_BELOW_MAJOR_THRESHOLD",
     clause: "§4.1",
-    en: "The outage lasted between 24 and 72 hours, short of \"several consecutive days\": an agent must assess it; an extension of the subscription can be offered.",
-    fr: "La panne a duré entre 24 et 72 heures, sans atteindre « plusieurs jours consécutifs » : un agent doit l'apprécier ; une prolongation de l'abonnement peut être proposée.",
+    en: "The outage lasted at least 24 but less than 72 hours, short of \"several consecutive days\": an agent must assess it; an extension of the subscription can be offered.",
+    fr: "La panne a duré au moins 24 heures mais moins de 72 heures, sans atteindre « plusieurs jours consécutifs » : un agent doit l'apprécier ; une prolongation de l'abonnement peut être proposée.",
 };
 static PROLONGED_OUTAGE: ReasonDef = ReasonDef {
     code: "PROLONGED_OUTAGE",
     clause: "§4.1",
     en: "The servers were completely down for 72 hours or more: first offer compensation (an extension of the subscription or a discount on renewal); if the customer declines, the time unused since the outage began is refunded.",
-    fr: "Les serveurs ont été complètement hors service pendant 72 heures ou plus : proposer d'abord un dédommagement (prolongation de l'abonnement ou remise sur le renouvellement) ; si le client le refuse, la période non utilisée depuis le début de la panne est remboursée.",
+    fr: "Les serveurs ont été complètement hors service pendant 72 heures ou plus : proposer d'abord un dédommagement (prolongation de l'abonnement ou remise sur le prochain renouvellement) ; si le client le refuse, la période non utilisée depuis le début de la panne lui est remboursée.",
 };
 static COMPENSATION_DECLINED: ReasonDef = ReasonDef {
     code: "COMPENSATION_DECLINED",
@@ -165,7 +186,7 @@ static ACCESS_DELIVERED: ReasonDef = ReasonDef {
     code: "ACCESS_DELIVERED",
     clause: "§4.3",
     en: "The access details were delivered within 48 business hours of payment confirmation: non-receipt is not established. They can be sent again.",
-    fr: "Les identifiants ont été transmis dans les 48 heures ouvrées suivant la validation du paiement : la non-réception n'est pas établie. Les accès peuvent être renvoyés.",
+    fr: "Les identifiants ont été transmis dans les 48 heures ouvrées suivant la validation du paiement : la non-réception n'est pas établie. Ils peuvent être renvoyés.",
 };
 static CONFIRMED_INCOMPATIBILITY: ReasonDef = ReasonDef {
     code: "CONFIRMED_INCOMPATIBILITY",
@@ -183,7 +204,7 @@ static SERVICE_CONSUMED: ReasonDef = ReasonDef {
     code: "SERVICE_CONSUMED",
     clause: "§2",
     en: "The access details have been delivered: the service, consumed from activation, cannot be returned and is refunded only in the cases of §4.",
-    fr: "Les identifiants ont été transmis : le service, consommé dès l'activation, ne peut être restitué et n'est remboursé que dans les cas prévus au §4.",
+    fr: "Les identifiants ont été transmis : le service, consommé dès l'activation, ne peut pas être restitué et n'est remboursé que dans les cas prévus au §4.",
 };
 
 pub static META: PolicyMeta = PolicyMeta {

@@ -6,32 +6,53 @@
 //! is Paris time with French public holidays. Refunds go to the original
 //! payment method ("Processing Time").
 //!
-//! Readings where POLICY_RULINGS.md is silent:
-//! - "services are considered 'used' once the activation details have been
-//!   created and sent": a non-delivery claim once `delivered_at` has passed is
-//!   denied (`ACCESS_DELIVERED`) with a resend offered; before 48 business
-//!   hours it is premature (`WAITING_PERIOD_RUNNING`, resubmit at the 48th).
-//! - "In specific cases, we may issue a partial or full refund even after
-//!   activation" + "No partial refund for unused time": a claim whose reason is
-//!   neither an eligible case nor an explicit exclusion (not as described,
-//!   incompatibility, server switch, channel unavailable, end-user
-//!   mismanagement) is denied with `NO_REFUND_FOR_UNUSED_TIME` once access had
-//!   been sent when it was filed; before that the text is silent (review).
+//! Readings where POLICY_RULINGS.md is silent, each checked against the text
+//! (`ACCESS_DELIVERED` is this module's own code; every other is the rulings'):
+//! - Access sent = used ("services are considered 'used' once the activation
+//!   details have been created and sent to you"). A non-delivery claim once
+//!   `delivered_at` ≤ `evaluated_at` is refuted, early or late delivery alike
+//!   (the ruling approves only with "no `delivered_at`"): DENIED
+//!   `ACCESS_DELIVERED`, a resend offered; no `resubmit_after`, since waiting
+//!   changes nothing. Not delivered and under 48 business hours: premature
+//!   (`WAITING_PERIOD_RUNNING`, resubmit at the 48th).
+//! - "No partial refund for unused time" (the ruling's `NO_REFUND_FOR_UNUSED_TIME`)
+//!   is the answer to every claim that, once access had been sent when it was
+//!   filed, is neither an eligible case ("In specific cases, we may issue a
+//!   partial or full refund even after activation") nor excluded otherwise:
+//!   not as described, incompatibility, server switch, channel unavailable,
+//!   end-user mismanagement. The text addresses them by closing its list of
+//!   cases after activation, so the ruling's Silence rule does not apply; it
+//!   is also the reason of the quote's NONE window. Filed before the access
+//!   was sent, nothing in the text decides them: review, nothing recommended
+//!   (Silence). The delivery instant itself belongs to "before", as in the
+//!   quote, whose FULL window includes its end.
+//! - A billing error (not a duplicate, not an order error) and an outage not
+//!   (yet) resolved are not addressed: review, nothing recommended.
 //! - Setup difficulty is a device problem "on your side" (What Is NOT Covered #1).
 //! - Causes (customer side, ISP, third-party app) exclude fault claims only;
 //!   payment claims (billing error, duplicate, unauthorized, wrong plan) have
-//!   no technical cause.
-//! - An outage not (yet) resolved, and a billing error, are not addressed:
-//!   review, nothing recommended.
+//!   no technical cause ("you accidentally paid twice" is refunded).
 //! - A late order error and an unauthorized transaction go to review with the
 //!   full amount recommended: that is what the refund would be if granted.
-//! - Proration from `issue_started_at` needs it and a term; when it is missing
-//!   the claim asks for it and shows the unused share from `submitted_at`
-//!   (the least that would be paid: the issue had begun by then). A duplicate
-//!   payment without `duplicate_amount` (or with 0) asks for it and shows the
-//!   amount paid (the same order charged twice).
+//! - Technical issue: the unused share from `issue_started_at`. When that
+//!   rounds to nothing (the issue began at or just before the term's end) the
+//!   claim is denied `SUBSCRIPTION_USED_UP`, the code the rulings give to a
+//!   prorated refund of 0 (iptv-smarters-pro); a PARTIALLY_APPROVED of 0
+//!   would pay nothing. Without `issue_started_at` the claim asks for it and
+//!   shows the unused share from `submitted_at` (the least that would be
+//!   paid: the issue had begun by then); without a term it asks for
+//!   `purchase.term_months` too, showing 0.
+//! - A duplicate payment without `duplicate_amount` (or with 0) asks for it
+//!   and shows the amount paid (the same order charged twice).
+//! - The text's "How to Request a Refund" list is empty; only the fields an
+//!   amount needs are required, and only when the claim is not denied.
 //! - "Before opening a dispute ... contact us first": a chargeback is "without
-//!   prior contact" when `support.contacted` is false.
+//!   prior contact" when `support.contacted` is false. The consequences go
+//!   with any decision of this module. A terms violation is decided by the
+//!   engine before this module runs, so it carries none (open: the text's
+//!   right to suspend does not depend on the claim's merits).
+//! - Terms violation: the text has no such clause; the ruling applies it to
+//!   every policy, cited as "General Refund Principle (ruling: terms violation)".
 //! - Timeline: funds 3 to 10 business days after the decision (`evaluated_at`);
 //!   the text promises no acknowledgement or decision delay.
 
@@ -57,7 +78,7 @@ const FUNDS_EARLIEST_BUSINESS_DAYS: u32 = 3;
 const FUNDS_LATEST_BUSINESS_DAYS: u32 = 10;
 
 static TERMS_VIOLATION: ReasonDef = ReasonDef {
-    clause: "General Refund Principle",
+    clause: "General Refund Principle (ruling: terms violation)",
     ..common::TERMS_VIOLATION
 };
 static POLICY_SILENT: ReasonDef = ReasonDef {
@@ -77,7 +98,7 @@ static NOT_DELIVERED: ReasonDef = ReasonDef {
     code: "NOT_DELIVERED",
     clause: "Digital Services & Activation",
     en: "No access details had been sent 48 business hours (Paris time) after payment: a full refund is due, or the access details can be sent instead.",
-    fr: "Aucun identifiant d'accès n'avait été envoyé 48 heures ouvrées (heure de Paris) après le paiement : un remboursement intégral est dû, ou un nouvel envoi des accès peut être proposé à la place.",
+    fr: "Aucun identifiant d'accès n'avait été envoyé 48 heures ouvrées (heure de Paris) après le paiement : un remboursement intégral est dû ; un nouvel envoi des accès peut être proposé à la place.",
 };
 static ACCESS_DELIVERED: ReasonDef = ReasonDef {
     code: "ACCESS_DELIVERED",
@@ -97,11 +118,11 @@ static TROUBLESHOOTING_REQUIRED: ReasonDef = ReasonDef {
     en: "A technical issue is refunded only once support has been contacted, the troubleshooting it asked for has been completed and the problem remains unresolved; that is not the case here.",
     fr: "Un problème technique n'est remboursé qu'une fois le support contacté, le dépannage demandé mené à son terme et le problème toujours non résolu ; ce n'est pas le cas ici.",
 };
-static SUBSCRIPTION_ENDED: ReasonDef = ReasonDef {
-    code: "SUBSCRIPTION_ENDED",
+static SUBSCRIPTION_USED_UP: ReasonDef = ReasonDef {
+    code: "SUBSCRIPTION_USED_UP",
     clause: "Subscription Length & Renewals",
-    en: "The subscription period had already ended when the issue began; no unused time is left to refund.",
-    fr: "L'abonnement était déjà arrivé à échéance au début de l'incident ; il ne reste aucune période non utilisée à rembourser.",
+    en: "The issue began when the subscription period had ended (or all but ended): no unused time is left to refund.",
+    fr: "L'incident a commencé alors que la période d'abonnement était terminée (ou sur le point de l'être) : il ne reste aucune période non utilisée à rembourser.",
 };
 static DUPLICATE_PAYMENT: ReasonDef = ReasonDef {
     code: "DUPLICATE_PAYMENT",
@@ -112,32 +133,32 @@ static DUPLICATE_PAYMENT: ReasonDef = ReasonDef {
 static ORDER_ERROR: ReasonDef = ReasonDef {
     code: "ORDER_ERROR",
     clause: "When a Refund May Be Considered #2",
-    en: "The wrong plan was selected and reported within 24 hours of purchase: a full refund is due.",
-    fr: "Le mauvais forfait a été choisi et signalé dans les 24 heures suivant l'achat : un remboursement intégral est dû.",
+    en: "The customer selected the wrong plan and reported it within 24 hours of purchase: a full refund is due.",
+    fr: "Le client s'est trompé de forfait et l'a signalé dans les 24 heures suivant l'achat : un remboursement intégral est dû.",
 };
 static ORDER_ERROR_LATE: ReasonDef = ReasonDef {
     code: "ORDER_ERROR_LATE",
     clause: "When a Refund May Be Considered #2",
-    en: "The wrong plan was reported more than 24 hours after purchase rather than immediately; an agent must decide whether the order error still qualifies.",
-    fr: "Le mauvais forfait a été signalé plus de 24 heures après l'achat, et non immédiatement ; un agent doit décider si l'erreur de commande peut encore être prise en compte.",
+    en: "The wrong plan was reported more than 24 hours after purchase, not immediately: an agent must decide whether the order error still qualifies.",
+    fr: "L'erreur de forfait a été signalée plus de 24 heures après l'achat, et non immédiatement : un agent doit décider si elle peut encore être prise en compte.",
 };
 static UNAUTHORIZED_TRANSACTION_INVESTIGATION: ReasonDef = ReasonDef {
     code: "UNAUTHORIZED_TRANSACTION_INVESTIGATION",
     clause: "When a Refund May Be Considered #3",
     en: "The payment is reported as made without the account holder's authorization: a refund is subject to investigation.",
-    fr: "Le paiement est signalé comme effectué sans l'autorisation du titulaire : un remboursement est soumis à enquête.",
+    fr: "Le paiement est signalé comme effectué sans l'autorisation du titulaire du moyen de paiement : tout remboursement est subordonné à une enquête.",
 };
 static CUSTOMER_SIDE_ISSUE_EXCLUDED: ReasonDef = ReasonDef {
     code: "CUSTOMER_SIDE_ISSUE_EXCLUDED",
     clause: "What Is NOT Covered #1",
-    en: "The problem lies with the customer's internet connection or device (slow connection, Wi-Fi, outdated hardware, own setup); it is not refunded.",
-    fr: "Le problème vient de la connexion internet ou de l'appareil du client (connexion lente, Wi-Fi, matériel obsolète, configuration personnelle) ; il n'est pas remboursé.",
+    en: "The problem lies with the customer's internet connection or device (slow connection, Wi-Fi, outdated hardware, own setup); it is not covered.",
+    fr: "Le problème vient de la connexion internet ou de l'appareil du client (connexion lente, Wi-Fi, matériel obsolète, configuration personnelle) ; il n'ouvre pas droit à remboursement.",
 };
 static THIRD_PARTY_CHANGE_EXCLUDED: ReasonDef = ReasonDef {
     code: "THIRD_PARTY_CHANGE_EXCLUDED",
     clause: "What Is NOT Covered #2",
-    en: "The problem comes from a third-party change (app store update, device restriction, operating-system limit); it is not refunded.",
-    fr: "Le problème résulte d'un changement chez un tiers (mise à jour de la boutique d'applications, restriction de l'appareil, limite du système d'exploitation) ; il n'est pas remboursé.",
+    en: "The problem comes from a third-party change (app store update, device restriction, operating-system limit); it is not covered.",
+    fr: "Le problème résulte d'un changement chez un tiers (mise à jour de la boutique d'applications, restriction de l'appareil, limite du système d'exploitation) ; il n'ouvre pas droit à remboursement.",
 };
 static PERSONAL_PREFERENCE_EXCLUDED: ReasonDef = ReasonDef {
     code: "PERSONAL_PREFERENCE_EXCLUDED",
@@ -160,8 +181,8 @@ static NO_REFUND_FOR_UNUSED_TIME: ReasonDef = ReasonDef {
 static CHARGEBACK_WITHOUT_CONTACT: ReasonDef = ReasonDef {
     code: "CHARGEBACK_WITHOUT_CONTACT",
     clause: "Chargebacks & Payment Disputes",
-    en: "A chargeback was opened without contacting support first: the merchant may suspend the subscriptions tied to this payment and restrict future orders.",
-    fr: "Une contestation bancaire a été ouverte sans contact préalable avec le support : le marchand peut suspendre les abonnements liés à ce paiement et restreindre les commandes futures.",
+    en: "A chargeback was opened without contacting support first: the merchant reserves the right to suspend the subscriptions tied to this payment and to restrict future orders.",
+    fr: "Une contestation de paiement (rétrofacturation) a été ouverte auprès de la banque sans contact préalable avec le support : le marchand se réserve le droit de suspendre les abonnements liés à ce paiement et de restreindre les commandes futures.",
 };
 
 pub static META: PolicyMeta = PolicyMeta {
@@ -182,7 +203,7 @@ pub static META: PolicyMeta = PolicyMeta {
         &ACCESS_DELIVERED,
         &UNRESOLVABLE_TECHNICAL_ISSUE,
         &TROUBLESHOOTING_REQUIRED,
-        &SUBSCRIPTION_ENDED,
+        &SUBSCRIPTION_USED_UP,
         &DUPLICATE_PAYMENT,
         &ORDER_ERROR,
         &ORDER_ERROR_LATE,
@@ -292,7 +313,9 @@ fn technical_issue(req: &ClaimRequest, required: &mut Required) -> Outcome {
         return Outcome::denied(&TROUBLESHOOTING_REQUIRED, paid(req));
     }
     let p = &req.purchase;
+    required.check(req.claim.issue_started_at.is_some(), "claim.issue_started_at");
     let Some(term) = Term::new(p.purchased_at, p.delivered_at, p.term_months) else {
+        // Without a term nothing can be prorated: ask for it, showing nothing yet.
         required.check(false, "purchase.term_months");
         return Outcome::new(
             Decision::PartiallyApproved,
@@ -300,11 +323,10 @@ fn technical_issue(req: &ClaimRequest, required: &mut Required) -> Outcome {
             p.amount_paid,
         );
     };
-    required.check(req.claim.issue_started_at.is_some(), "claim.issue_started_at");
     let from = req.claim.issue_started_at.unwrap_or(req.claim.submitted_at);
     let refund = term.prorate(p.amount_paid, from);
     if refund.rounded().is_zero() && req.claim.issue_started_at.is_some() {
-        return Outcome::denied(&SUBSCRIPTION_ENDED, p.amount_paid);
+        return Outcome::denied(&SUBSCRIPTION_USED_UP, p.amount_paid);
     }
     let decision = if refund.rounded() == p.amount_paid.rounded() {
         Decision::Approved
@@ -350,8 +372,9 @@ fn outage(req: &ClaimRequest) -> Outcome {
 
 /// "No partial refund for unused time": once the access details were sent
 /// (before the claim was filed) the service counts as used, and outside the
-/// listed cases nothing is refunded. A claim filed at the very instant of
-/// delivery still falls in the quote's FULL window, which includes its end.
+/// listed cases nothing is refunded. Filed before (or at the very instant of)
+/// delivery, the text is silent: review. The instant of delivery is "before",
+/// as in the quote schedule, whose FULL window includes its end.
 fn unused_time(req: &ClaimRequest) -> Outcome {
     if req.purchase.delivered_at.is_some_and(|d| d < req.claim.submitted_at) {
         Outcome::denied(&NO_REFUND_FOR_UNUSED_TIME, paid(req))
