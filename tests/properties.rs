@@ -174,19 +174,12 @@ fn claim_for(purchase: &pb::Purchase) -> impl Strategy<Value = (pb::Claim, prost
             scope,
             resolved,
         });
+    // First contact: after the purchase, or shortly before the evaluation
+    // (so that waiting periods counted from it are still running).
     let support = (
         any::<[bool; 6]>(),
-        prop::option::of(prop_oneof![0i64..(3 * DAY), offset()]),
-    )
-        .prop_map(move |(flags, contact)| pb::SupportHistory {
-            contacted: flags[0],
-            first_contacted_at: contact.map(|c| ts(p.seconds + c, 0)),
-            troubleshooting_completed: flags[1],
-            resolved: flags[2],
-            incompatibility_confirmed: flags[3],
-            compensation_offered: flags[4],
-            compensation_declined: flags[5],
-        });
+        prop::option::of((any::<bool>(), prop_oneof![0i64..(3 * DAY), offset()])),
+    );
     // Billing amounts: the amount paid itself, or any amount, in the purchase's currency.
     let billing = move || {
         let paid = paid.clone();
@@ -217,6 +210,22 @@ fn claim_for(purchase: &pb::Purchase) -> impl Strategy<Value = (pb::Claim, prost
             )| {
                 let submitted = p.seconds + submit;
                 let evaluated = ts(submitted + eval_after, eval_nanos.max(p.nanos));
+                let (flags, contact) = support;
+                let support = pb::SupportHistory {
+                    contacted: flags[0],
+                    first_contacted_at: contact.map(|(near_evaluation, c)| {
+                        if near_evaluation {
+                            ts((evaluated.seconds - c % (3 * DAY)).max(p.seconds), 0)
+                        } else {
+                            ts(p.seconds + c, 0)
+                        }
+                    }),
+                    troubleshooting_completed: flags[1],
+                    resolved: flags[2],
+                    incompatibility_confirmed: flags[3],
+                    compensation_offered: flags[4],
+                    compensation_declined: flags[5],
+                };
                 let claim = pb::Claim {
                     reason,
                     submitted_at: submitted_set.then(|| ts(submitted, p.nanos)),
@@ -776,12 +785,13 @@ proptest! {
 /// The generators reach the situations the properties are about; without
 /// this a property could pass by never meeting its case.
 #[test]
-fn generators_reach_every_decision_and_the_floor() {
+fn generators_reach_every_decision_the_floor_and_most_rules() {
     use proptest::strategy::ValueTree;
     use proptest::test_runner::TestRunner;
     let mut runner = TestRunner::deterministic();
     let strategy = request();
     let mut decisions = BTreeSet::new();
+    let mut codes: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut statutory = 0;
     let mut prorated = 0;
     for _ in 0..2_000 {
@@ -790,10 +800,28 @@ fn generators_reach_every_decision_and_the_floor() {
         for &policy in PolicyId::ALL {
             let resp = service::evaluate(with_policy(&req, policy), Utc::now()).unwrap();
             decisions.insert(resp.decision);
+            codes
+                .entry(policy.meta().id.to_owned())
+                .or_default()
+                .extend(resp.reasons.iter().map(|r| r.code.clone()));
             prorated += usize::from(resp.decision() == pb::Decision::PartiallyApproved);
         }
     }
     assert!(statutory > 50, "the floor applied in only {statutory} of 2000 requests");
+    for (id, catalog) in catalogs() {
+        let seen = &codes[id];
+        let reached = catalog.intersection(seen).count();
+        let missing: Vec<_> = catalog.difference(seen).collect();
+        eprintln!(
+            "{id}: generated requests reach {reached} of {} catalog codes; not reached: {missing:?}",
+            catalog.len()
+        );
+        assert!(
+            reached * 10 >= catalog.len() * 8,
+            "{id}: the generator reaches only {reached} of {} codes",
+            catalog.len()
+        );
+    }
     assert!(prorated > 50, "only {prorated} partial approvals");
     for d in [
         pb::Decision::Approved,
