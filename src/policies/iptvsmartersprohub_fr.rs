@@ -150,7 +150,7 @@ static PROLONGED_OUTAGE: ReasonDef = ReasonDef {
     code: "PROLONGED_OUTAGE",
     clause: "§4.1",
     en: "The servers were completely down for 72 hours or more: first offer compensation (an extension of the subscription or a discount on renewal); if the customer declines, the time unused since the outage began is refunded.",
-    fr: "Les serveurs ont été complètement hors service pendant 72 heures ou plus : proposer d'abord un dédommagement (prolongation de l'abonnement ou remise sur le prochain renouvellement) ; si le client le refuse, la période non utilisée depuis le début de la panne lui est remboursée.",
+    fr: "Les serveurs ont été complètement hors service pendant 72 heures ou plus : un dédommagement (prolongation de l'abonnement ou remise sur le prochain renouvellement) doit d'abord être proposé ; si le client le refuse, la période non utilisée depuis le début de la panne lui est remboursée.",
 };
 static COMPENSATION_DECLINED: ReasonDef = ReasonDef {
     code: "COMPENSATION_DECLINED",
