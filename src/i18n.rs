@@ -143,7 +143,7 @@ pub fn compensation(c: &Compensation, lang: Language) -> String {
             "Proposer une remise sur le prochain renouvellement".to_owned()
         }
         (CompensationKind::ServerSwitch, Language::En) => "Move the customer to another server".to_owned(),
-        (CompensationKind::ServerSwitch, Language::Fr) => "Transférer le client sur un autre serveur".to_owned(),
+        (CompensationKind::ServerSwitch, Language::Fr) => "Transférer le client vers un autre serveur".to_owned(),
     }
 }
 
