@@ -3,10 +3,12 @@
 //! - `evaluate/<policy>/corpus`: `engine::evaluate` over every valid claim of
 //!   the policy's corpus, one pass per iteration (criterion's throughput line
 //!   gives claims/s; time per claim = time per iteration / claims).
-//! - `evaluate/<policy>/slowest`: the policy's most expensive claim alone
-//!   (picked by a pre-pass outside the measurement).
-//! - `quote/<policy>/corpus` and `quote/<policy>/slowest`: `engine::quote`
-//!   over the corpus' quotes plus every claim's purchase at its `evaluated_at`.
+//! - `evaluate/<policy>/median-claim` and `.../slowest`: the policy's median
+//!   and most expensive claims alone (ranked by a pre-pass outside the
+//!   measurement); the first is "the median evaluation of one claim".
+//! - `quote/<policy>/corpus`, `.../median-quote`, `.../slowest`: the same for
+//!   `engine::quote`, over the corpus' quotes plus every claim's purchase at
+//!   its `evaluated_at`.
 //! - `wire/<policy>/evaluate_claim` and `wire/<policy>/quote_refund`: the
 //!   whole request path short of HTTP/2: protobuf decode, validation, the
 //!   engine, the response (texts, explanation), protobuf encode.
@@ -27,27 +29,31 @@ use prost::Message;
 use refund_eligibility::grpc::{convert, service};
 use refund_eligibility::{engine, pb};
 
-/// Index of the input whose single evaluation costs most (best of a few rounds each).
-fn slowest<T>(items: &[T], mut run: impl FnMut(&T)) -> usize {
-    const ROUNDS: usize = 3;
-    const ITERS: u32 = 300;
-    let mut worst = (0, Duration::ZERO);
-    for (i, item) in items.iter().enumerate() {
-        let best = (0..ROUNDS)
-            .map(|_| {
-                let start = Instant::now();
-                for _ in 0..ITERS {
-                    run(item);
-                }
-                start.elapsed()
-            })
-            .min()
-            .unwrap_or_default();
-        if best > worst.1 {
-            worst = (i, best);
-        }
-    }
-    worst.0
+/// Indices of the inputs ordered by the cost of one evaluation (best of a
+/// few short rounds each, measured outside criterion): the middle one is the
+/// policy's median claim, the last its slowest.
+fn ranked<T>(items: &[T], mut run: impl FnMut(&T)) -> Vec<usize> {
+    const ROUNDS: usize = 5;
+    const ITERS: u32 = 200;
+    let mut costs: Vec<(Duration, usize)> = items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let best = (0..ROUNDS)
+                .map(|_| {
+                    let start = Instant::now();
+                    for _ in 0..ITERS {
+                        run(item);
+                    }
+                    start.elapsed()
+                })
+                .min()
+                .unwrap_or_default();
+            (best, i)
+        })
+        .collect();
+    costs.sort();
+    costs.into_iter().map(|(_, i)| i).collect()
 }
 
 fn evaluate(c: &mut Criterion) {
@@ -67,14 +73,20 @@ fn evaluate(c: &mut Criterion) {
                 }
             })
         });
-        let worst = &pc.claims[slowest(&pc.claims, |c| {
+        let order = ranked(&pc.claims, |c| {
             black_box(engine::evaluate(policy, black_box(&c.request)));
-        })];
-        eprintln!("evaluate/{id}/slowest is {:?}", worst.name);
-        group.throughput(Throughput::Elements(1));
-        group.bench_function(BenchmarkId::new(id, "slowest"), |b| {
-            b.iter(|| engine::evaluate(policy, black_box(&worst.request)))
         });
+        group.throughput(Throughput::Elements(1));
+        for (label, i) in [
+            ("median-claim", order[order.len() / 2]),
+            ("slowest", order[order.len() - 1]),
+        ] {
+            let claim = &pc.claims[i];
+            eprintln!("evaluate/{id}/{label} is {:?}", claim.name);
+            group.bench_function(BenchmarkId::new(id, label), |b| {
+                b.iter(|| engine::evaluate(policy, black_box(&claim.request)))
+            });
+        }
     }
     group.finish();
 }
@@ -96,14 +108,20 @@ fn quote(c: &mut Criterion) {
                 }
             })
         });
-        let worst = &pc.quotes[slowest(&pc.quotes, |q| {
+        let order = ranked(&pc.quotes, |q| {
             black_box(engine::quote(policy, black_box(&q.request)));
-        })];
-        eprintln!("quote/{id}/slowest is {:?}", worst.name);
-        group.throughput(Throughput::Elements(1));
-        group.bench_function(BenchmarkId::new(id, "slowest"), |b| {
-            b.iter(|| engine::quote(policy, black_box(&worst.request)))
         });
+        group.throughput(Throughput::Elements(1));
+        for (label, i) in [
+            ("median-quote", order[order.len() / 2]),
+            ("slowest", order[order.len() - 1]),
+        ] {
+            let q = &pc.quotes[i];
+            eprintln!("quote/{id}/{label} is {:?}", q.name);
+            group.bench_function(BenchmarkId::new(id, label), |b| {
+                b.iter(|| engine::quote(policy, black_box(&q.request)))
+            });
+        }
     }
     group.finish();
 }
