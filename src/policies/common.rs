@@ -34,7 +34,7 @@ pub const WAITING_PERIOD_RUNNING: ReasonDef = ReasonDef {
     code: "WAITING_PERIOD_RUNNING",
     clause: "",
     en: "The claim is premature: the waiting period the policy sets has not elapsed yet. It can be resubmitted later.",
-    fr: "La demande est prématurée : le délai prévu par la politique n'est pas encore écoulé. Elle pourra être renouvelée.",
+    fr: "La demande est prématurée : le délai prévu par la politique n'est pas encore écoulé. Elle pourra être présentée de nouveau une fois ce délai écoulé.",
 };
 
 /// The amount paid for the purchase.

@@ -88,7 +88,7 @@ static PROMOTIONAL_PURCHASE_EXCLUDED: ReasonDef = ReasonDef {
     code: "PROMOTIONAL_PURCHASE_EXCLUDED",
     clause: "§1 Not Eligible: Discounted or Promotional Purchases",
     en: "The credits were bought at a promotional or steeply discounted rate; such purchases are never refunded or credited back.",
-    fr: "Les crédits ont été achetés à un tarif promotionnel ou fortement remisé ; ces achats ne sont jamais remboursés ni recrédités.",
+    fr: "Les crédits ont été achetés à un tarif promotionnel ou fortement réduit : ces achats ne sont ni remboursés ni recrédités.",
 };
 static CREDITS_NOT_DELIVERED: ReasonDef = ReasonDef {
     code: "CREDITS_NOT_DELIVERED",
@@ -100,19 +100,19 @@ static CREDITS_DELIVERED: ReasonDef = ReasonDef {
     code: "CREDITS_DELIVERED",
     clause: "§1 Eligible: Non-Delivery of Credits",
     en: "The credits were added to the reseller panel within 24 business hours of payment; there is no non-delivery to refund.",
-    fr: "Les crédits ont été ajoutés au panel revendeur dans les 24 heures ouvrées suivant le paiement ; il n'y a pas de non-livraison à rembourser.",
+    fr: "Les crédits ont été ajoutés au panel revendeur dans les 24 heures ouvrées suivant le paiement  : la non-livraison n'est pas établie.",
 };
 static MINOR_OUTAGE_EXCLUDED: ReasonDef = ReasonDef {
     code: "MINOR_OUTAGE_EXCLUDED",
     clause: "§1 Not Eligible: Minor, Temporary Issues",
     en: "The outage lasted less than 12 hours: short, temporary outages are not refunded, announced or not.",
-    fr: "La panne a duré moins de 12 heures : les pannes courtes et temporaires ne sont pas remboursées, annoncées ou non.",
+    fr: "La panne a duré moins de 12 heures : les pannes courtes et temporaires ne sont pas remboursées, qu'elles aient été annoncées ou non.",
 };
 static OUTAGE_BELOW_MAJOR_THRESHOLD: ReasonDef = ReasonDef {
     code: "OUTAGE_BELOW_MAJOR_THRESHOLD",
     clause: "§1 Eligible: Major Unresolvable Service Outage",
     en: "The outage does not qualify as major (it was announced, partial, or lasted 48 hours or less): an agent decides whether anything is owed. No amount is recommended.",
-    fr: "La panne ne peut pas être qualifiée de majeure (elle était annoncée, partielle ou a duré 48 heures au plus) : un agent décide si quelque chose est dû. Aucun montant n'est recommandé.",
+    fr: "La panne ne peut pas être qualifiée de majeure (elle était annoncée, partielle ou a duré 48 heures au plus) : un agent décide si un remboursement est dû. Aucun montant n'est recommandé.",
 };
 static MAJOR_OUTAGE: ReasonDef = ReasonDef {
     code: "MAJOR_OUTAGE",
@@ -148,13 +148,13 @@ static RESELLER_MISMANAGEMENT_EXCLUDED: ReasonDef = ReasonDef {
     code: "RESELLER_MISMANAGEMENT_EXCLUDED",
     clause: "§1 Not Eligible: Customer Mismanagement",
     en: "End users were suspended or terminated because of the reseller's own configuration or management; this is not refunded.",
-    fr: "Des utilisateurs finaux ont été suspendus ou résiliés du fait de la configuration ou de la gestion du revendeur lui-même ; cela n'ouvre pas droit à remboursement.",
+    fr: "Des utilisateurs finaux ont vu leur accès suspendu ou résilié du fait de la configuration ou de la gestion du revendeur lui-même ; cela n'ouvre pas droit à remboursement.",
 };
 static UNSUPPORTED_DEVICE_EXCLUDED: ReasonDef = ReasonDef {
     code: "UNSUPPORTED_DEVICE_EXCLUDED",
     clause: "§1 Not Eligible: Third-Party Compatibility",
     en: "The problem comes from hardware or an app the service does not officially support or recommend; this is not refunded.",
-    fr: "Le problème vient d'un matériel ou d'une application que le service ne prend pas officiellement en charge ni ne recommande ; cela n'ouvre pas droit à remboursement.",
+    fr: "Le problème vient d'un matériel ou d'une application que le service ne prend pas officiellement en charge et ne recommande pas ; cela n'ouvre pas droit à remboursement.",
 };
 static LATE_CLAIM_REVIEW: ReasonDef = ReasonDef {
     code: "LATE_CLAIM_REVIEW",

@@ -78,7 +78,7 @@ static SETUP_NOT_COVERED: ReasonDef = ReasonDef {
     code: "SETUP_NOT_COVERED",
     clause: "We Do Not Offer Refunds #1",
     en: "Being unable to set up one's own device or system is not refunded; support gives general setup instructions only.",
-    fr: "L'impossibilité de configurer son propre appareil ou système n'est pas remboursée ; le support ne donne que des instructions générales.",
+    fr: "Les difficultés à configurer son propre appareil ou système ne donnent pas lieu à remboursement ; le support ne fournit que des instructions générales.",
 };
 static OCCASIONAL_DISRUPTION_EXCLUDED: ReasonDef = ReasonDef {
     code: "OCCASIONAL_DISRUPTION_EXCLUDED",
@@ -126,19 +126,19 @@ static WITHIN_48_HOURS: ReasonDef = ReasonDef {
     code: "WITHIN_48_HOURS",
     clause: "Refund Conditions #3",
     en: "The refund was requested within 48 hours of purchase: a full refund is due.",
-    fr: "Le remboursement a été demandé dans les 48 heures suivant l'achat : un remboursement intégral est dû.",
+    fr: "La demande a été faite dans les 48 heures suivant l'achat : un remboursement intégral est dû.",
 };
 static PRORATED_BY_USAGE: ReasonDef = ReasonDef {
     code: "PRORATED_BY_USAGE",
     clause: "Refund Conditions #4",
     en: "The refund was requested more than 48 hours after purchase: the unused share of the subscription is refunded.",
-    fr: "Le remboursement a été demandé plus de 48 heures après l'achat : la part non utilisée de l'abonnement est remboursée.",
+    fr: "La demande a été faite plus de 48 heures après l'achat : seule la part non utilisée de l'abonnement est remboursée.",
 };
 static SUBSCRIPTION_USED_UP: ReasonDef = ReasonDef {
     code: "SUBSCRIPTION_USED_UP",
     clause: "Refund Conditions #4",
     en: "The refund was requested more than 48 hours after purchase and nothing of the subscription is left unused.",
-    fr: "Le remboursement a été demandé plus de 48 heures après l'achat et il ne reste aucune part inutilisée de l'abonnement.",
+    fr: "La demande a été faite plus de 48 heures après l'achat et il ne reste aucune part non utilisée de l'abonnement : aucun remboursement n'est dû.",
 };
 
 pub static META: PolicyMeta = PolicyMeta {

@@ -58,7 +58,7 @@ static MONEY_BACK_7_DAYS: ReasonDef = ReasonDef {
     code: "MONEY_BACK_7_DAYS",
     clause: "Eligibility for a Refund",
     en: "The refund was requested within 7 days of purchase, after working with support: the 7-day money-back guarantee applies and the purchase is refunded in full. The customer can no longer subscribe afterwards.",
-    fr: "Le remboursement a été demandé dans les 7 jours suivant l'achat, après un échange avec le support : la garantie « satisfait ou remboursé » de 7 jours s'applique et l'achat est remboursé intégralement. Le client ne pourra plus s'abonner par la suite.",
+    fr: "Le remboursement a été demandé dans les 7 jours suivant l'achat, après un échange avec le support : la garantie « satisfait ou remboursé » de 7 jours s'applique et l'achat est remboursé intégralement. Le client ne pourra plus passer commande par la suite.",
 };
 static RESOLUTION_ATTEMPT_REQUIRED: ReasonDef = ReasonDef {
     code: "RESOLUTION_ATTEMPT_REQUIRED",
@@ -76,19 +76,19 @@ static EXCEPTIONAL_TECHNICAL_FAILURE: ReasonDef = ReasonDef {
     code: "EXCEPTIONAL_TECHNICAL_FAILURE",
     clause: "Refunds for Exceptional Circumstances #1",
     en: "After the 7 days, a significant technical failure remains unresolved despite support's interventions: an agent decides case by case. The unused share of the subscription since the fault began is recommended.",
-    fr: "Passé le délai de 7 jours, une défaillance technique importante persiste malgré les interventions du support : un agent décide au cas par cas. La part de l'abonnement non utilisée depuis le début de la panne est recommandée.",
+    fr: "Passé le délai de 7 jours, une défaillance technique importante persiste malgré les interventions du support : un agent décide au cas par cas. Le montant recommandé est la part de l'abonnement non utilisée depuis le début de la panne.",
 };
 static UNAUTHORIZED_TRANSACTION_INVESTIGATION: ReasonDef = ReasonDef {
     code: "UNAUTHORIZED_TRANSACTION_INVESTIGATION",
     clause: "Refunds for Exceptional Circumstances #2",
     en: "The customer reports a charge made without their authorization: it must be investigated. A full refund is recommended if it is confirmed.",
-    fr: "Le client signale un prélèvement effectué sans son autorisation : il doit faire l'objet d'une enquête. Un remboursement intégral est recommandé s'il est confirmé.",
+    fr: "Le client signale un prélèvement effectué sans son autorisation : ce prélèvement doit faire l'objet d'une enquête ; un remboursement intégral est recommandé si la fraude est confirmée.",
 };
 static BILLING_ERROR_EXCEPTION: ReasonDef = ReasonDef {
     code: "BILLING_ERROR_EXCEPTION",
     clause: "Refunds for Exceptional Circumstances #3",
     en: "The customer was charged incorrectly or more than once: an agent checks the billing. The amount overcharged is recommended.",
-    fr: "Le client a été facturé de façon erronée ou plusieurs fois : un agent vérifie la facturation. Le montant facturé en trop est recommandé.",
+    fr: "Le client a été facturé de façon erronée ou plusieurs fois : un agent vérifie la facturation. Le montant recommandé est celui facturé en trop.",
 };
 
 pub static META: PolicyMeta = PolicyMeta {
