@@ -113,19 +113,34 @@ async fn overload(config: ServerConfig, excess: usize) {
     for _ in 0..limit {
         held.push(held_call(&channel).await);
     }
-    // Wait until the server has admitted them all: a probe is then shed.
-    let full_by = Instant::now() + Duration::from_secs(10);
+    // Wait until the server has admitted them all: a probe is then shed while
+    // every held call is still open. A held call that raced a probe for the
+    // last slot was itself shed; it is replaced.
+    let full_by = Instant::now() + Duration::from_secs(20);
     loop {
-        match client.evaluate_claim(good(1)).await {
-            Err(status) if is_shed(&status) => break,
-            Err(status) => panic!("probe failed with {status:?}"),
-            Ok(_) => {
-                assert!(
-                    Instant::now() < full_by,
-                    "{limit} held calls never filled the connection"
-                );
-                tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(
+            Instant::now() < full_by,
+            "{limit} held calls never filled the connection"
+        );
+        for slot in held.iter_mut() {
+            if slot.1.is_finished() {
+                let (_, finished) = std::mem::replace(slot, held_call(&channel).await);
+                let status = finished
+                    .await
+                    .unwrap()
+                    .expect_err("a held call cannot finish before its message");
+                assert!(is_shed(&status), "a held call failed with {status:?}");
             }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        if held.iter().any(|h| h.1.is_finished()) {
+            continue;
+        }
+        match client.evaluate_claim(good(1)).await {
+            Err(status) if is_shed(&status) && !held.iter().any(|h| h.1.is_finished()) => break,
+            Err(status) if is_shed(&status) => {}
+            Err(status) => panic!("probe failed with {status:?}"),
+            Ok(_) => {}
         }
     }
 
@@ -211,6 +226,7 @@ async fn default_limit_sheds_excess_calls() {
 async fn small_limit_sheds_excess_calls() {
     let config = ServerConfig {
         concurrency_limit_per_connection: Some(4),
+        request_timeout: Some(Duration::from_secs(60)),
         ..ServerConfig::default()
     };
     overload(config, 200).await;
