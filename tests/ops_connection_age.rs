@@ -1,7 +1,8 @@
 //! Connection ageing: at `max_connection_age` a connection gets an HTTP/2
 //! GOAWAY (ordinary clients reconnect without failing a call, so load can
 //! move to other pods), and a connection still open `max_connection_age_grace`
-//! later is cut, even with a call that never ends.
+//! later is cut, even with a call that never ends. And the request timeout
+//! answers a call that would otherwise never end with CANCELLED.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use std::net::SocketAddr;
@@ -109,5 +110,50 @@ async fn ordinary_clients_ride_through_the_goaway_without_failed_calls() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert!(calls > 20, "{calls}");
+    let _ = stop.send(());
+}
+
+#[tokio::test]
+async fn a_call_past_the_request_timeout_is_cancelled_not_left_hanging() {
+    const TIMEOUT: Duration = Duration::from_millis(300);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, rx) = tokio::sync::oneshot::channel::<()>();
+    let config = ServerConfig {
+        request_timeout: Some(TIMEOUT),
+        ..ServerConfig::default()
+    };
+    tokio::spawn(server::run(
+        listener,
+        async move {
+            let _ = rx.await;
+        },
+        config,
+    ));
+
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (client, connection) = h2::client::handshake(tcp).await.unwrap();
+    tokio::spawn(connection);
+    let request = http::Request::builder()
+        .method("POST")
+        .uri(format!("http://{addr}/{SERVICE_NAME}/EvaluateClaim"))
+        .header("content-type", "application/grpc")
+        .header("te", "trailers")
+        .body(())
+        .unwrap();
+    let mut client = client.ready().await.unwrap();
+    let started = Instant::now();
+    // The request body never ends, so only the timeout can answer.
+    let (response, _body) = client.send_request(request, false).unwrap();
+    let response = tokio::time::timeout(Duration::from_secs(10), response)
+        .await
+        .expect("no answer: the timeout did not fire")
+        .unwrap();
+    let waited = started.elapsed();
+    assert_eq!(response.headers()["grpc-status"], "1", "CANCELLED: {response:?}");
+    assert!(
+        waited >= TIMEOUT - Duration::from_millis(20),
+        "answered early: {waited:?}"
+    );
     let _ = stop.send(());
 }
