@@ -454,6 +454,17 @@ fn check_answer(req: &pb::EvaluateClaimRequest) -> Result<pb::EvaluateClaimRespo
         }
     }
 
+    // Promised dates come in order.
+    if let Some(t) = &resp.timeline {
+        let at = |x: &Option<prost_types::Timestamp>| x.as_ref().map(to_utc);
+        if let (Some(a), Some(d)) = (at(&t.acknowledge_by), at(&t.decide_by)) {
+            prop_assert!(a <= d, "{policy}: acknowledge_by {a} after decide_by {d}");
+        }
+        if let (Some(e), Some(l)) = (at(&t.funds_earliest), at(&t.funds_latest)) {
+            prop_assert!(e <= l, "{policy}: funds_earliest {e} after funds_latest {l}");
+        }
+    }
+
     // The statutory floor comes before every policy.
     if statutory_applies(req) {
         prop_assert_eq!(
