@@ -28,19 +28,27 @@ fuzz_target!(|data: &[u8]| {
     let Some(now) = DateTime::from_timestamp(1_767_225_600, 0) else {
         return;
     };
-    let policy = PolicyId::ALL.get(usize::from(selector) % (PolicyId::ALL.len() + 1)).copied();
+    let policy = PolicyId::ALL
+        .get(usize::from(selector) % (PolicyId::ALL.len() + 1))
+        .copied();
 
     if let Ok(mut req) = pb::EvaluateClaimRequest::decode(message) {
         if let Some(p) = policy {
             req.policy_id = p.meta().id.to_owned();
         }
-        let paid = req.purchase.as_ref().map(|p| (amount(&p.amount_paid), p.amount_paid.clone()));
+        let paid = req
+            .purchase
+            .as_ref()
+            .map(|p| (amount(&p.amount_paid), p.amount_paid.clone()));
         let first = service::evaluate(req.clone(), now);
         let second = service::evaluate(req, now);
         assert_eq!(first, second, "two answers to one request");
         if let (Ok(resp), Some((Some(paid), Some(paid_money)))) = (first, paid) {
             let refund = amount(&resp.refund_amount).expect("refund_amount is a decimal");
-            assert!(refund >= Decimal::ZERO && refund <= paid, "refund {refund} outside [0, {paid}]");
+            assert!(
+                refund >= Decimal::ZERO && refund <= paid,
+                "refund {refund} outside [0, {paid}]"
+            );
             let code = resp.refund_amount.as_ref().map(|m| m.currency_code.clone());
             assert_eq!(code.as_deref(), Some(paid_money.currency_code.as_str()));
             let _ = resp.encode_to_vec();
