@@ -12,8 +12,8 @@ pub mod engine;
 pub mod grpc;
 pub mod i18n;
 pub mod json;
-pub mod policies;
 pub mod metrics;
+pub mod policies;
 pub mod server;
 pub mod telemetry;
 
