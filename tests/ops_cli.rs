@@ -190,3 +190,22 @@ fn help_documents_every_serve_setting_with_its_variable() {
         assert!(help.contains(&format!("[env: {env}")), "{env} undocumented");
     }
 }
+
+#[test]
+fn serve_settings_in_the_environment_do_not_disturb_the_offline_commands() {
+    // As inside the container, where the Deployment sets them.
+    let out = Command::new(BIN)
+        .args(["policies"])
+        .env("REFUND_ELIGIBILITY_LOG_FORMAT", "json")
+        .env("REFUND_ELIGIBILITY_LISTEN", "0.0.0.0:50051")
+        .env("REFUND_ELIGIBILITY_MAX_CONNECTION_AGE", "5m")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let listed: pb::ListPoliciesResponse = json::from_json(&stdout(&out)).unwrap();
+    assert_eq!(listed.policies.len(), PolicyId::ALL.len());
+
+    // A serve flag given with an offline command is a usage error, not ignored.
+    let out = run(&["--log-format", "json", "policies"], None);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+}
