@@ -11,11 +11,12 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
 use tokio::time::{Instant, Sleep};
 use tokio_stream::wrappers::TcpListenerStream;
 use tokio_stream::StreamExt;
-use tonic::transport::server::Connected;
+use tonic::transport::server::{Connected, TcpConnectInfo, TlsConnectInfo};
 use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
 use tonic_health::ServingStatus;
 
@@ -41,11 +42,12 @@ pub struct ServerConfig {
     pub max_message_bytes: usize,
     /// Calls one HTTP/2 connection may have in progress at once (`None`: no
     /// limit). A call arriving while the limit is reached is not queued: it is
-    /// answered at once with `RESOURCE_EXHAUSTED` (tonic's load shedding,
-    /// message "Too many active requests for the connection"), never reaches
-    /// the service, and is safe to retry. The limit counts every service on
-    /// the connection (health and reflection included) and a call holds its
-    /// slot until its response headers are sent.
+    /// answered at once with `RESOURCE_EXHAUSTED` (message "Too many active
+    /// requests for the connection", as tonic's own load shedding says it),
+    /// never reaches the service, is safe to retry, and is counted and logged
+    /// like any call. The limit counts every service on the connection (health
+    /// and reflection included); a call holds its slot until its response
+    /// headers are sent, which for a unary call is when the handler is done.
     pub concurrency_limit_per_connection: Option<usize>,
     /// Longest a call may run; a shorter `grpc-timeout` from the client wins.
     /// A call past it is answered with `CANCELLED` ("Timeout expired").
@@ -161,15 +163,17 @@ pub async fn run(
     if let Some(tls) = &config.tls {
         builder = builder.tls_config(tls.server_config())?;
     }
-    if let Some(limit) = config.concurrency_limit_per_connection {
-        builder = builder.concurrency_limit_per_connection(limit).load_shed(true);
-    }
+    // The per-connection limit is not tonic's (`concurrency_limit_per_connection`
+    // + `load_shed`): tonic sheds before any layer of ours, so shed calls would
+    // be invisible to metrics and logs. Each connection carries its slots in
+    // its `ConnectionInfo` instead, and the telemetry layer sheds.
+    let limit = config.concurrency_limit_per_connection;
     if let Some(timeout) = config.request_timeout {
         builder = builder.timeout(timeout);
     }
     // Only the age goes to tonic: tonic 0.14 given a grace too skips the
     // GOAWAY and just cuts the connection at age + grace, failing calls in
-    // progress. `Aged` below does the cut instead.
+    // progress. `Connection` below does the cut instead.
     if let Some(age) = config.max_connection_age {
         builder = builder.max_connection_age(age);
     }
@@ -181,7 +185,7 @@ pub async fn run(
         accepted.map(|stream| {
             // Ignored by tonic for a caller-supplied listener, so set here.
             let _ = stream.set_nodelay(true);
-            Aged::new(stream, cut_after)
+            Connection::new(stream, cut_after, limit)
         })
     });
 
@@ -208,20 +212,46 @@ pub async fn run(
     }
 }
 
-/// A connection that fails every read and write once `cut_after` has passed
-/// since it was accepted, which ends it (and its calls) for good. This is the
-/// hard stop behind `max_connection_age`'s GOAWAY, for clients that ignore it.
-struct Aged<IO> {
-    io: IO,
-    deadline: Option<Pin<Box<Sleep>>>,
+/// What every request on a connection finds in its extensions (under TLS
+/// wrapped in tonic's `TlsConnectInfo`): the peer's addresses and the
+/// connection's call slots.
+#[derive(Clone, Debug)]
+pub struct ConnectionInfo {
+    pub tcp: TcpConnectInfo,
+    slots: Option<Arc<Semaphore>>,
 }
 
-impl<IO> Aged<IO> {
-    fn new(io: IO, cut_after: Option<Duration>) -> Aged<IO> {
+impl ConnectionInfo {
+    /// The slots of the connection a request came on, if it has a limit.
+    pub(crate) fn slots_of<B>(request: &http::Request<B>) -> Option<Arc<Semaphore>> {
+        let extensions = request.extensions();
+        extensions
+            .get::<ConnectionInfo>()
+            .or_else(|| extensions.get::<TlsConnectInfo<ConnectionInfo>>().map(|t| t.get_ref()))
+            .and_then(|info| info.slots.clone())
+    }
+}
+
+/// An accepted connection: its call slots, and a clock that fails every read
+/// and write once `cut_after` has passed since it was accepted, which ends it
+/// (and its calls) for good. That is the hard stop behind
+/// `max_connection_age`'s GOAWAY, for clients that ignore it.
+struct Connection {
+    io: TcpStream,
+    deadline: Option<Pin<Box<Sleep>>>,
+    slots: Option<Arc<Semaphore>>,
+}
+
+impl Connection {
+    fn new(io: TcpStream, cut_after: Option<Duration>, limit: Option<usize>) -> Connection {
         let deadline = cut_after
             .and_then(|after| Instant::now().checked_add(after))
             .map(|at| Box::pin(tokio::time::sleep_until(at)));
-        Aged { io, deadline }
+        Connection {
+            io,
+            deadline,
+            slots: limit.map(|n| Arc::new(Semaphore::new(n))),
+        }
     }
 
     /// Polling the timer here also arms it, so an idle connection is woken and cut.
@@ -234,7 +264,7 @@ fn cut() -> io::Error {
     io::Error::new(io::ErrorKind::TimedOut, "max connection age and grace elapsed")
 }
 
-impl<IO: AsyncRead + Unpin> AsyncRead for Aged<IO> {
+impl AsyncRead for Connection {
     fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         if self.expired(cx) {
             return Poll::Ready(Err(cut()));
@@ -243,7 +273,7 @@ impl<IO: AsyncRead + Unpin> AsyncRead for Aged<IO> {
     }
 }
 
-impl<IO: AsyncWrite + Unpin> AsyncWrite for Aged<IO> {
+impl AsyncWrite for Connection {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         if self.expired(cx) {
             return Poll::Ready(Err(cut()));
@@ -275,10 +305,13 @@ impl<IO: AsyncWrite + Unpin> AsyncWrite for Aged<IO> {
     }
 }
 
-impl<IO: Connected> Connected for Aged<IO> {
-    type ConnectInfo = IO::ConnectInfo;
+impl Connected for Connection {
+    type ConnectInfo = ConnectionInfo;
 
-    fn connect_info(&self) -> Self::ConnectInfo {
-        self.io.connect_info()
+    fn connect_info(&self) -> ConnectionInfo {
+        ConnectionInfo {
+            tcp: self.io.connect_info(),
+            slots: self.slots.clone(),
+        }
     }
 }

@@ -17,6 +17,8 @@ use std::task::{ready, Context, Poll};
 use std::time::{Duration, Instant};
 
 use http_body::{Body, Frame, SizeHint};
+use hyper::body::Bytes;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tonic::{Code, Request, Response, Status};
 
 use crate::grpc::pb;
@@ -24,6 +26,7 @@ use crate::grpc::pb::eligibility_service_server::EligibilityService;
 use crate::grpc::service::EligibilityApi;
 use crate::metrics::Metrics;
 use crate::policies::PolicyId;
+use crate::server::ConnectionInfo;
 
 // ---------------------------------------------------------------------------
 // Logging setup
@@ -339,8 +342,10 @@ pub struct Telemetry<S> {
 impl<S, ReqBody, ResBody> tower_service::Service<http::Request<ReqBody>> for Telemetry<S>
 where
     S: tower_service::Service<http::Request<ReqBody>, Response = http::Response<ResBody>>,
+    ResBody: Body<Data = Bytes> + Send + 'static,
+    ResBody::Error: Into<tonic::codegen::StdError>,
 {
-    type Response = http::Response<ObservedBody<ResBody>>;
+    type Response = http::Response<tonic::body::Body>;
     type Error = S::Error;
     type Future = ObservedFuture<S::Future>;
 
@@ -352,24 +357,45 @@ where
         let (service, method) = rpc_of(request.uri().path());
         let facts = CallFacts::default();
         request.extensions_mut().insert(facts.clone());
+        let record = CallRecord {
+            service,
+            method,
+            started: Instant::now(),
+            facts,
+            metrics: self.metrics.clone(),
+            done: false,
+        };
+        // The connection's concurrency limit: a call finding no free slot is
+        // answered here and now, never queued (see ServerConfig).
+        let slot = match ConnectionInfo::slots_of(&request).map(Semaphore::try_acquire_owned) {
+            Some(Err(_)) => {
+                return ObservedFuture {
+                    inner: None,
+                    slot: None,
+                    record: Some(record),
+                }
+            }
+            Some(Ok(slot)) => Some(slot),
+            None => None,
+        };
         ObservedFuture {
-            inner: self.inner.call(request),
-            record: Some(CallRecord {
-                service,
-                method,
-                started: Instant::now(),
-                facts,
-                metrics: self.metrics.clone(),
-                done: false,
-            }),
+            inner: Some(self.inner.call(request)),
+            slot,
+            record: Some(record),
         }
     }
 }
 
+/// What a shed call is told, in tonic's words for the same situation.
+pub const SHED_MESSAGE: &str = "Too many active requests for the connection";
+
 pin_project_lite::pin_project! {
     pub struct ObservedFuture<F> {
+        // None: the call was shed.
         #[pin]
-        inner: F,
+        inner: Option<F>,
+        // Held until the response headers are ready.
+        slot: Option<OwnedSemaphorePermit>,
         record: Option<CallRecord>,
     }
 }
@@ -377,12 +403,21 @@ pin_project_lite::pin_project! {
 impl<F, ResBody, E> Future for ObservedFuture<F>
 where
     F: Future<Output = Result<http::Response<ResBody>, E>>,
+    ResBody: Body<Data = Bytes> + Send + 'static,
+    ResBody::Error: Into<tonic::codegen::StdError>,
 {
-    type Output = Result<http::Response<ObservedBody<ResBody>>, E>;
+    type Output = Result<http::Response<tonic::body::Body>, E>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let result = ready!(this.inner.poll(cx));
+        let Some(inner) = this.inner.as_pin_mut() else {
+            if let Some(mut record) = this.record.take() {
+                record.finish(Code::ResourceExhausted);
+            }
+            return Poll::Ready(Ok(Status::resource_exhausted(SHED_MESSAGE).into_http()));
+        };
+        let result = ready!(inner.poll(cx));
+        drop(this.slot.take());
         let mut record = this.record.take();
         Poll::Ready(match result {
             Ok(response) => {
@@ -391,7 +426,7 @@ where
                 if let (Some(code), Some(record)) = (grpc_status(response.headers()), record.as_mut()) {
                     record.finish(code);
                 }
-                Ok(response.map(|inner| ObservedBody { inner, record }))
+                Ok(response.map(|inner| tonic::body::Body::new(ObservedBody { inner, record })))
             }
             Err(e) => {
                 if let Some(mut record) = record {

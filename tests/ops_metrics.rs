@@ -20,6 +20,7 @@ use tonic_health::pb::HealthCheckRequest;
 
 struct Running {
     channel: Channel,
+    channel_addr: SocketAddr,
     metrics_addr: SocketAddr,
     stop: tokio::sync::watch::Sender<bool>,
     handle: tokio::task::JoinHandle<Result<(), server::ServeError>>,
@@ -30,6 +31,10 @@ async fn stopped(mut rx: tokio::sync::watch::Receiver<bool>) {
 }
 
 async fn start() -> Running {
+    start_with(ServerConfig::default()).await
+}
+
+async fn start_with(config: ServerConfig) -> Running {
     let metrics = Arc::new(Metrics::new());
     let (stop, rx) = tokio::sync::watch::channel(false);
 
@@ -45,7 +50,7 @@ async fn start() -> Running {
     let addr = listener.local_addr().unwrap();
     let config = ServerConfig {
         metrics: Some(metrics),
-        ..ServerConfig::default()
+        ..config
     };
     let handle = tokio::spawn(server::run(listener, stopped(rx), config));
     let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
@@ -57,6 +62,7 @@ async fn start() -> Running {
         .unwrap();
     Running {
         channel,
+        channel_addr: addr,
         metrics_addr,
         stop,
         handle,
@@ -272,5 +278,59 @@ async fn probes_have_a_readiness_and_a_liveness_name_and_are_counted() {
     };
     assert_eq!(sample(&text, &check("OK")), Some(3.0), "{text}");
     assert_eq!(sample(&text, &check("NOT_FOUND")), Some(1.0), "{text}");
+    running.stop.send(true).unwrap();
+}
+
+#[tokio::test]
+async fn calls_shed_by_the_connection_limit_are_answered_at_once_and_counted() {
+    let running = start_with(ServerConfig {
+        concurrency_limit_per_connection: Some(1),
+        request_timeout: None,
+        ..ServerConfig::default()
+    })
+    .await;
+    let addr = running.channel_addr;
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (client, connection) = h2::client::handshake(tcp).await.unwrap();
+    tokio::spawn(connection);
+    let request = || {
+        http::Request::builder()
+            .method("POST")
+            .uri(format!("http://{addr}/{SERVICE_NAME}/EvaluateClaim"))
+            .header("content-type", "application/grpc")
+            .header("te", "trailers")
+            .body(())
+            .unwrap()
+    };
+    // The first call's body never ends, so it holds the connection's one slot.
+    let mut client = client.ready().await.unwrap();
+    let (_held, _body) = client.send_request(request(), false).unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+
+    let started = std::time::Instant::now();
+    let mut client = client.ready().await.unwrap();
+    let (shed, _) = client.send_request(request(), true).unwrap();
+    let shed = tokio::time::timeout(Duration::from_secs(5), shed)
+        .await
+        .expect("the excess call was queued, not shed")
+        .unwrap();
+    assert!(started.elapsed() < Duration::from_secs(1));
+    assert_eq!(shed.headers()["grpc-status"], "8", "RESOURCE_EXHAUSTED: {shed:?}");
+    assert_eq!(
+        shed.headers()["grpc-message"],
+        "Too%20many%20active%20requests%20for%20the%20connection"
+    );
+
+    // A call on another connection has its own slots.
+    let mut other = EligibilityServiceClient::new(running.channel.clone());
+    other.evaluate_claim(example()).await.unwrap();
+
+    let (_, _, text) = http_get(running.metrics_addr, "/metrics").await;
+    assert_eq!(
+        sample(&text, &handled("EvaluateClaim", "RESOURCE_EXHAUSTED")),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(sample(&text, &handled("EvaluateClaim", "OK")), Some(1.0), "{text}");
     running.stop.send(true).unwrap();
 }
