@@ -214,7 +214,8 @@ pub async fn run(
 
 /// What every request on a connection finds in its extensions (under TLS
 /// wrapped in tonic's `TlsConnectInfo`): the peer's addresses and the
-/// connection's call slots.
+/// connection's call slots. It replaces tonic's `TcpConnectInfo`, so
+/// `tonic::Request::remote_addr` is `None`; read `tcp` instead.
 #[derive(Clone, Debug)]
 pub struct ConnectionInfo {
     pub tcp: TcpConnectInfo,

@@ -1,6 +1,7 @@
-//! Call telemetry at the gRPC edge: a tower layer that times every call,
-//! reads its final gRPC status, counts it in [`Metrics`] and writes one log
-//! line per call; and a decorator over the eligibility service that tells
+//! Call telemetry at the gRPC edge: a tower layer that enforces each
+//! connection's concurrency limit (shedding, never queueing), times every
+//! call, reads its final gRPC status, counts it in [`Metrics`] and writes one
+//! log line per call; and a decorator over the eligibility service that tells
 //! the layer which policy decided what. The engine and the policies know
 //! nothing of either.
 //!
