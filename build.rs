@@ -21,6 +21,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let details = "proto/google/rpc/error_details.proto";
     println!("cargo:rerun-if-changed={details}");
     let details_fds = protox::compile([details], ["proto"])?;
-    fs::write(out.join("error_details_descriptor.bin"), prost::Message::encode_to_vec(&details_fds))?;
+    fs::write(
+        out.join("error_details_descriptor.bin"),
+        prost::Message::encode_to_vec(&details_fds),
+    )?;
     Ok(())
 }
