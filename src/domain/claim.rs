@@ -159,6 +159,27 @@ pub struct Purchase {
 }
 
 impl Purchase {
+    /// A purchase of `amount_paid` at `purchased_at`, not delivered, with
+    /// every optional field empty: a base for struct-update syntax.
+    pub fn new(amount_paid: Money, purchased_at: DateTime<Utc>) -> Purchase {
+        Purchase {
+            order_id: String::new(),
+            amount_paid,
+            purchased_at,
+            delivered_at: None,
+            term_months: 0,
+            price_type: PriceType::Standard,
+            payment_method: PaymentMethod::Unspecified,
+            customer_type: CustomerType::Consumer,
+            customer_country: None,
+            express_consent_immediate_performance: false,
+            invoice_number: String::new(),
+            purchase_email: String::new(),
+            reseller_id: String::new(),
+            transaction_id: String::new(),
+        }
+    }
+
     /// Whether access details or credits had been delivered at `t`.
     pub fn delivered_by(&self, t: DateTime<Utc>) -> bool {
         self.delivered_at.is_some_and(|d| d <= t)
@@ -203,6 +224,31 @@ pub struct Claim {
     pub terms_violation: bool,
     pub chargeback_filed: bool,
     pub concerns_adult_content: bool,
+}
+
+impl Claim {
+    /// A claim for `reason` filed at `submitted_at` with nothing else known:
+    /// a base for struct-update syntax.
+    pub fn new(reason: ClaimReason, submitted_at: DateTime<Utc>) -> Claim {
+        Claim {
+            reason,
+            submitted_at,
+            issue_started_at: None,
+            cause: IssueCause::Undiagnosed,
+            outage: None,
+            support: SupportHistory::default(),
+            description: String::new(),
+            evidence_attachments: 0,
+            charged_amount: None,
+            expected_amount: None,
+            duplicate_amount: None,
+            device_officially_supported: None,
+            device_meets_minimum_requirements: None,
+            terms_violation: false,
+            chargeback_filed: false,
+            concerns_adult_content: false,
+        }
+    }
 }
 
 /// Languages the service answers in.

@@ -427,19 +427,10 @@ pub fn quote(req: &QuoteRequest, _term: Option<Term>) -> Segments {
 
 #[cfg(test)]
 mod tests {
-    use chrono::{DateTime, Utc};
 
     use super::*;
-    use crate::domain::claim::{Claim, CustomerType, IssueCause, Outage, PaymentMethod, Purchase, SupportHistory};
-    use crate::domain::money::Currency;
-
-    fn t(s: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
-    }
-
-    fn eur(amount: &str) -> Money {
-        Money::parse(Currency::from_code("EUR").unwrap(), amount).unwrap()
-    }
+    use crate::domain::claim::{Claim, CustomerType, Outage, PaymentMethod, Purchase};
+    use crate::domain::fixtures::{eur, t};
 
     /// A complete claim (nothing required is missing) for credits bought on
     /// Monday 2 March 2026 at 10:00 UTC and never delivered.
@@ -448,37 +439,16 @@ mod tests {
         ClaimRequest {
             purchase: Purchase {
                 order_id: "RS-1".into(),
-                amount_paid: eur("150.00"),
-                purchased_at: t("2026-03-02T10:00:00Z"),
-                delivered_at: None,
-                term_months: 0,
-                price_type: PriceType::Standard,
                 payment_method: PaymentMethod::Paypal,
                 customer_type: CustomerType::Business,
-                customer_country: None,
-                express_consent_immediate_performance: false,
-                invoice_number: String::new(),
-                purchase_email: String::new(),
                 reseller_id: "RES-1".into(),
                 transaction_id: "TX-1".into(),
+                ..Purchase::new(eur("150.00"), t("2026-03-02T10:00:00Z"))
             },
             claim: Claim {
-                reason,
-                submitted_at: evaluated_at,
-                issue_started_at: None,
-                cause: IssueCause::Undiagnosed,
-                outage: None,
-                support: SupportHistory::default(),
                 description: "credits missing".into(),
                 evidence_attachments: 1,
-                charged_amount: None,
-                expected_amount: None,
-                duplicate_amount: None,
-                device_officially_supported: None,
-                device_meets_minimum_requirements: None,
-                terms_violation: false,
-                chargeback_filed: false,
-                concerns_adult_content: false,
+                ..Claim::new(reason, evaluated_at)
             },
             evaluated_at,
         }

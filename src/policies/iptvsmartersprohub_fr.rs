@@ -505,19 +505,10 @@ pub fn quote(req: &QuoteRequest, _term: Option<Term>) -> Segments {
 
 #[cfg(test)]
 mod tests {
-    use chrono::{DateTime, Utc};
 
     use super::*;
-    use crate::domain::claim::{Claim, CustomerType, Outage, PriceType, Purchase, SupportHistory};
-    use crate::domain::money::Currency;
-
-    fn t(s: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
-    }
-
-    fn eur(amount: &str) -> Money {
-        Money::parse(Currency::from_code("EUR").unwrap(), amount).unwrap()
-    }
+    use crate::domain::claim::{Claim, Outage, Purchase};
+    use crate::domain::fixtures::{eur, t};
 
     /// A 30-day term: bought and delivered 1 Apr 2025 00:00Z, ends 1 May 00:00Z.
     fn request(reason: ClaimReason, evaluated_at: &str) -> ClaimRequest {
@@ -525,37 +516,15 @@ mod tests {
         ClaimRequest {
             purchase: Purchase {
                 order_id: "HUB-1".into(),
-                amount_paid: eur("30.00"),
-                purchased_at: t("2025-04-01T00:00:00Z"),
                 delivered_at: Some(t("2025-04-01T00:00:00Z")),
                 term_months: 1,
-                price_type: PriceType::Standard,
                 payment_method: PaymentMethod::Paypal,
-                customer_type: CustomerType::Consumer,
-                customer_country: None,
                 express_consent_immediate_performance: true,
-                invoice_number: String::new(),
-                purchase_email: String::new(),
-                reseller_id: String::new(),
-                transaction_id: String::new(),
+                ..Purchase::new(eur("30.00"), t("2025-04-01T00:00:00Z"))
             },
             claim: Claim {
-                reason,
-                submitted_at: evaluated_at,
-                issue_started_at: None,
-                cause: IssueCause::Undiagnosed,
-                outage: None,
-                support: SupportHistory::default(),
                 description: "panne".into(),
-                evidence_attachments: 0,
-                charged_amount: None,
-                expected_amount: None,
-                duplicate_amount: None,
-                device_officially_supported: None,
-                device_meets_minimum_requirements: None,
-                terms_violation: false,
-                chargeback_filed: false,
-                concerns_adult_content: false,
+                ..Claim::new(reason, evaluated_at)
             },
             evaluated_at,
         }

@@ -244,21 +244,10 @@ pub fn quote(req: &QuoteRequest, _term: Option<Term>) -> Segments {
 
 #[cfg(test)]
 mod tests {
-    use chrono::{DateTime, Utc};
 
     use super::*;
-    use crate::domain::claim::{
-        Claim, CustomerType, IssueCause, Outage, OutageScope, PaymentMethod, PriceType, Purchase, SupportHistory,
-    };
-    use crate::domain::money::Currency;
-
-    fn t(s: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
-    }
-
-    fn eur(amount: &str) -> Money {
-        Money::parse(Currency::from_code("EUR").unwrap(), amount).unwrap()
-    }
+    use crate::domain::claim::{Claim, Outage, OutageScope, PaymentMethod, Purchase, SupportHistory};
+    use crate::domain::fixtures::{eur, t};
 
     /// A complete claim after support contact, for EUR 30.00 paid on Monday
     /// 2 March 2026 at 10:00 UTC for one month (2 March to 2 April: 31 days).
@@ -267,40 +256,20 @@ mod tests {
         ClaimRequest {
             purchase: Purchase {
                 order_id: "OS-1".into(),
-                amount_paid: eur("30.00"),
-                purchased_at: t("2026-03-02T10:00:00Z"),
                 delivered_at: Some(t("2026-03-02T10:00:00Z")),
                 term_months: 1,
-                price_type: PriceType::Standard,
                 payment_method: PaymentMethod::Card,
-                customer_type: CustomerType::Consumer,
-                customer_country: None,
-                express_consent_immediate_performance: false,
                 invoice_number: "INV-1".into(),
                 purchase_email: "a@example.com".into(),
-                reseller_id: String::new(),
-                transaction_id: String::new(),
+                ..Purchase::new(eur("30.00"), t("2026-03-02T10:00:00Z"))
             },
             claim: Claim {
-                reason,
-                submitted_at: evaluated_at,
-                issue_started_at: None,
-                cause: IssueCause::Undiagnosed,
-                outage: None,
                 support: SupportHistory {
                     contacted: true,
                     ..SupportHistory::default()
                 },
                 description: "does not suit me".into(),
-                evidence_attachments: 0,
-                charged_amount: None,
-                expected_amount: None,
-                duplicate_amount: None,
-                device_officially_supported: None,
-                device_meets_minimum_requirements: None,
-                terms_violation: false,
-                chargeback_filed: false,
-                concerns_adult_content: false,
+                ..Claim::new(reason, evaluated_at)
             },
             evaluated_at,
         }

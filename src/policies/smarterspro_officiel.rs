@@ -418,56 +418,22 @@ pub fn quote(req: &QuoteRequest, _term: Option<Term>) -> Segments {
 
 #[cfg(test)]
 mod tests {
-    use chrono::{DateTime, Utc};
 
     use super::*;
-    use crate::domain::claim::{Claim, CustomerType, PaymentMethod, PriceType, Purchase, SupportHistory};
-    use crate::domain::money::{Currency, Money};
-
-    fn t(s: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
-    }
-
-    fn eur(amount: &str) -> Money {
-        Money::parse(Currency::from_code("EUR").unwrap(), amount).unwrap()
-    }
+    use crate::domain::claim::{Claim, PaymentMethod, Purchase, SupportHistory};
+    use crate::domain::fixtures::{eur, t};
 
     fn request(reason: ClaimReason, purchased_at: &str, evaluated_at: &str) -> ClaimRequest {
         let evaluated_at = t(evaluated_at);
         ClaimRequest {
             purchase: Purchase {
                 order_id: "SO-1".into(),
-                amount_paid: eur("30.00"),
-                purchased_at: t(purchased_at),
-                delivered_at: None,
                 term_months: 1,
-                price_type: PriceType::Standard,
                 payment_method: PaymentMethod::Card,
-                customer_type: CustomerType::Consumer,
-                customer_country: None,
-                express_consent_immediate_performance: false,
-                invoice_number: String::new(),
-                purchase_email: String::new(),
-                reseller_id: String::new(),
-                transaction_id: String::new(),
+                ..Purchase::new(eur("30.00"), t(purchased_at))
             },
             claim: Claim {
-                reason,
-                submitted_at: evaluated_at,
-                issue_started_at: None,
-                cause: IssueCause::Undiagnosed,
-                outage: None,
-                support: SupportHistory::default(),
-                description: String::new(),
-                evidence_attachments: 0,
-                charged_amount: None,
-                expected_amount: None,
-                duplicate_amount: None,
-                device_officially_supported: None,
-                device_meets_minimum_requirements: None,
-                terms_violation: false,
-                chargeback_filed: false,
-                concerns_adult_content: false,
+                ..Claim::new(reason, evaluated_at)
             },
             evaluated_at,
         }
