@@ -52,6 +52,8 @@ struct Options {
     rate: usize,
     log_level: String,
     starts: usize,
+    /// Write the two request frames into this directory and exit.
+    frames_only: Option<PathBuf>,
 }
 
 impl Options {
@@ -68,6 +70,7 @@ impl Options {
             rate: 2000,
             log_level: "info".into(),
             starts: 5,
+            frames_only: None,
         };
         let args: Vec<String> = std::env::args().skip(1).collect();
         let mut it = args.iter();
@@ -84,6 +87,7 @@ impl Options {
                 "--rate" => o.rate = value.parse().expect("rate"),
                 "--log-level" => o.log_level = value.clone(),
                 "--starts" => o.starts = value.parse().expect("starts"),
+                "--frames-only" => o.frames_only = Some(value.into()),
                 other => panic!("unknown option {other}"),
             }
         }
@@ -414,7 +418,10 @@ async fn bench(o: &Options, workers: usize, evaluate_body: &Path, health_body: &
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let o = Options::parse();
-    let dir = std::env::temp_dir().join(format!("refund-loadbench-{}", std::process::id()));
+    let dir = o
+        .frames_only
+        .clone()
+        .unwrap_or_else(|| std::env::temp_dir().join(format!("refund-loadbench-{}", std::process::id())));
     std::fs::create_dir_all(&dir).unwrap();
     let text = std::fs::read_to_string(&o.request).unwrap_or_else(|e| panic!("{}: {e}", o.request.display()));
     let request: pb::EvaluateClaimRequest = json::from_json(&text).expect("request parses");
@@ -422,6 +429,10 @@ async fn main() {
     let health_body = dir.join("health_check.grpc");
     std::fs::write(&evaluate_body, frame(&request)).unwrap();
     std::fs::write(&health_body, frame(&HealthCheckRequest { service: String::new() })).unwrap();
+    if o.frames_only.is_some() {
+        println!("{}\n{}", evaluate_body.display(), health_body.display());
+        return;
+    }
 
     // Start-up time: a few cold starts of the 1-worker and default servers.
     let mut starts = Vec::new();
