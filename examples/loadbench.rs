@@ -393,7 +393,8 @@ async fn bench(o: &Options, workers: usize, evaluate_body: &Path, health_body: &
     for ((method, code), v) in after.iter().filter(|((_, code), _)| code != "OK") {
         let n = v.saturating_sub(before.get(&(method.clone(), code.clone())).copied().unwrap_or(0));
         if n > 0 {
-            // Calls still in flight when h2load stops at the end of a phase end as CANCELLED.
+            // Calls still in flight when h2load stops at the end of a phase are cut off
+            // (the server counts them UNKNOWN or CANCELLED).
             eprintln!("  workers={workers}: {n} {method} calls ended {code}");
             non_ok += n;
         }
