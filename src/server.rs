@@ -38,7 +38,8 @@ pub struct ServerConfig {
     /// How long in-flight calls may take to finish after shutdown is asked.
     pub shutdown_grace: Duration,
     /// Largest request message accepted, in bytes; a larger one is refused with
-    /// OUT_OF_RANGE (tonic 0.14's code for it) before it reaches the service.
+    /// RESOURCE_EXHAUSTED before it reaches the service (tonic 0.14 says
+    /// OUT_OF_RANGE; the telemetry layer maps it).
     pub max_message_bytes: usize,
     /// Calls one HTTP/2 connection may have in progress at once (`None`: no
     /// limit). A call arriving while the limit is reached is not queued: it is

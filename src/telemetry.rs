@@ -421,7 +421,15 @@ where
         drop(this.slot.take());
         let mut record = this.record.take();
         Poll::Ready(match result {
-            Ok(response) => {
+            Ok(mut response) => {
+                // tonic 0.14 answers a message over max_decoding_message_size
+                // with OUT_OF_RANGE, its only use of that code; the contract
+                // (and gRPC's own guidance) says RESOURCE_EXHAUSTED.
+                if grpc_status(response.headers()) == Some(Code::OutOfRange) {
+                    response
+                        .headers_mut()
+                        .insert("grpc-status", http::HeaderValue::from_static("8"));
+                }
                 // A trailers-only response (every error tonic sends) carries the
                 // status in its headers; otherwise it comes in the trailers.
                 if let (Some(code), Some(record)) = (grpc_status(response.headers()), record.as_mut()) {

@@ -489,7 +489,6 @@ async fn quote_refund_validates_too() {
 /// The rulings: "Messages beyond 64 KiB are refused (RESOURCE_EXHAUSTED or
 /// INVALID_ARGUMENT), and the server stays up."
 #[tokio::test]
-#[ignore = "open defect: tonic answers OUT_OF_RANGE for a message over max_decoding_message_size; the server must map it (src/server.rs)"]
 async fn oversized_message_is_refused_and_the_server_stays_up() {
     let running = Running::start().await;
     let mut client = running.client();

@@ -124,7 +124,7 @@ async fn calls_codes_latencies_and_decisions_are_counted() {
     oversized.claim.as_mut().unwrap().description = "x".repeat(100 * 1024);
     assert_eq!(
         client.evaluate_claim(oversized).await.unwrap_err().code(),
-        Code::OutOfRange
+        Code::ResourceExhausted
     );
     client.list_policies(pb::ListPoliciesRequest::default()).await.unwrap();
     HealthClient::new(running.channel.clone())
@@ -153,7 +153,7 @@ async fn calls_codes_latencies_and_decisions_are_counted() {
         "{text}"
     );
     assert_eq!(
-        sample(&text, &handled("EvaluateClaim", "OUT_OF_RANGE")),
+        sample(&text, &handled("EvaluateClaim", "RESOURCE_EXHAUSTED")),
         Some(1.0),
         "{text}"
     );
