@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::domain::claim::ClaimRequest;
-use crate::domain::decision::{Decision, Outcome, Reason, ReasonDef};
+use crate::domain::decision::{Decision, Outcome, Reason, ReasonDef, RefundMethod};
 use crate::domain::list::List;
 use crate::domain::money::Money;
 
@@ -97,4 +97,15 @@ impl Required {
 pub fn days_rounded_up(seconds: i64) -> u32 {
     let days = seconds.max(0).unsigned_abs().div_ceil(86_400);
     u32::try_from(days).unwrap_or(u32::MAX)
+}
+
+/// A duplicate payment refunded to the original payment method: the extra
+/// charge (`claim.duplicate_amount`, asked for when missing or zero, the
+/// amount paid shown meanwhile), never more than was paid.
+pub fn duplicate_payment(req: &ClaimRequest, required: &mut Required, reason: Reason) -> Outcome {
+    let p = &req.purchase;
+    let duplicate = req.claim.duplicate_amount.filter(|d| !d.is_zero());
+    required.check(duplicate.is_some(), "claim.duplicate_amount");
+    let refund = duplicate.unwrap_or(p.amount_paid).min(p.amount_paid);
+    Outcome::new(Decision::Approved, reason, p.amount_paid).paying(refund, RefundMethod::OriginalPayment)
 }

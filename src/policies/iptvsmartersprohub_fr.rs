@@ -420,11 +420,7 @@ fn billing_error(req: &ClaimRequest, required: &mut Required) -> Outcome {
 /// §4.2 "Dans le cas où le Site prélève deux fois la même commande": the
 /// duplicate charge, never more than was paid.
 fn duplicate_payment(req: &ClaimRequest, required: &mut Required) -> Outcome {
-    let p = &req.purchase;
-    let duplicate = req.claim.duplicate_amount.filter(|d| !d.is_zero());
-    required.check(duplicate.is_some(), "claim.duplicate_amount");
-    let refund = duplicate.unwrap_or(p.amount_paid).min(p.amount_paid);
-    Outcome::new(Decision::Approved, &DUPLICATE_PAYMENT, p.amount_paid).paying(refund, RefundMethod::OriginalPayment)
+    common::duplicate_payment(req, required, &DUPLICATE_PAYMENT)
 }
 
 /// §4.3 "Si, après 48 heures ouvrées suivant la validation de votre paiement,

@@ -339,11 +339,7 @@ fn technical_issue(req: &ClaimRequest, required: &mut Required) -> Outcome {
 /// "Duplicate payment or order error — you accidentally paid twice": the
 /// extra charge, never more than was paid.
 fn duplicate_payment(req: &ClaimRequest, required: &mut Required) -> Outcome {
-    let p = &req.purchase;
-    let duplicate = req.claim.duplicate_amount.filter(|d| !d.is_zero());
-    required.check(duplicate.is_some(), "claim.duplicate_amount");
-    let refund = duplicate.unwrap_or(p.amount_paid).min(p.amount_paid);
-    Outcome::new(Decision::Approved, &DUPLICATE_PAYMENT, p.amount_paid).paying(refund, RefundMethod::OriginalPayment)
+    common::duplicate_payment(req, required, &DUPLICATE_PAYMENT)
 }
 
 /// "... or selected the wrong plan and notified us immediately": within 24 h
