@@ -6,72 +6,20 @@
 //! request correctly.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
+mod calls;
+
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use bytes::{Buf, BufMut, Bytes};
 use refund_eligibility::pb;
 use refund_eligibility::pb::eligibility_service_client::EligibilityServiceClient;
-use refund_eligibility::server::{self, ServerConfig};
 use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 use tonic::transport::Channel;
 use tonic::{Code, Status};
 use tonic_types::StatusExt;
 
-const EVALUATE_PATH: &str = "/refund.eligibility.v1.EligibilityService/EvaluateClaim";
-
-struct Running {
-    channel: Channel,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    handle: tokio::task::JoinHandle<Result<(), server::ServeError>>,
-}
-
-impl Running {
-    async fn start() -> Running {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let handle = tokio::spawn(server::run(
-            listener,
-            async move {
-                let _ = rx.await;
-            },
-            ServerConfig::default(),
-        ));
-        let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
-            .unwrap()
-            .connect_timeout(Duration::from_secs(5))
-            .connect()
-            .await
-            .unwrap();
-        Running {
-            channel,
-            stop: Some(tx),
-            handle,
-        }
-    }
-
-    fn client(&self) -> EligibilityServiceClient<Channel> {
-        EligibilityServiceClient::new(self.channel.clone())
-    }
-
-    async fn stop(mut self) {
-        drop(self.stop.take());
-        tokio::time::timeout(Duration::from_secs(20), self.handle)
-            .await
-            .expect("server stops")
-            .unwrap()
-            .unwrap();
-    }
-}
-
-fn ts(s: &str) -> Option<prost_types::Timestamp> {
-    let t = chrono::DateTime::parse_from_rfc3339(s).unwrap();
-    Some(prost_types::Timestamp {
-        seconds: t.timestamp(),
-        nanos: 0,
-    })
-}
+use calls::{ts, Running, EVALUATE_PATH};
 
 fn money(code: &str, amount: &str) -> Option<pb::Money> {
     Some(pb::Money {

@@ -2,46 +2,16 @@
 //! health and one bad request through the generated client.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-use std::time::Duration;
+mod calls;
 
 use refund_eligibility::pb;
-use refund_eligibility::pb::eligibility_service_client::EligibilityServiceClient;
-use refund_eligibility::server::{self, ServerConfig, SERVICE_NAME};
-use tonic::transport::Channel;
+use refund_eligibility::server::SERVICE_NAME;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 use tonic_health::pb::HealthCheckRequest;
 use tonic_types::StatusExt;
 
-struct Running {
-    channel: Channel,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    handle: tokio::task::JoinHandle<Result<(), server::ServeError>>,
-}
-
-async fn start() -> Running {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let handle = tokio::spawn(server::run(
-        listener,
-        async move {
-            let _ = rx.await;
-        },
-        ServerConfig::default(),
-    ));
-    let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
-        .unwrap()
-        .connect_timeout(Duration::from_secs(5))
-        .connect()
-        .await
-        .unwrap();
-    Running {
-        channel,
-        stop: Some(tx),
-        handle,
-    }
-}
+use calls::Running;
 
 fn ts(s: &str) -> prost_types::Timestamp {
     let t = chrono::DateTime::parse_from_rfc3339(s).unwrap();
@@ -72,8 +42,8 @@ fn purchase() -> pb::Purchase {
 
 #[tokio::test]
 async fn every_rpc_over_a_socket() {
-    let mut running = start().await;
-    let mut client = EligibilityServiceClient::new(running.channel.clone());
+    let running = Running::start().await;
+    let mut client = running.client();
 
     // EvaluateClaim: prorated after 48 h (29.99 x 1,382,400 / 2,678,400 s = 15.48).
     let resp = client
@@ -206,10 +176,5 @@ async fn every_rpc_over_a_socket() {
 
     // The server still answers, then stops when asked.
     assert!(client.list_policies(pb::ListPoliciesRequest::default()).await.is_ok());
-    running.stop.take().unwrap().send(()).unwrap();
-    tokio::time::timeout(Duration::from_secs(15), running.handle)
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
+    running.stop().await;
 }

@@ -7,80 +7,16 @@
 //! assertions.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
+mod calls;
+
 use std::time::{Duration, Instant};
 
-use refund_eligibility::pb;
 use refund_eligibility::pb::eligibility_service_client::EligibilityServiceClient;
 use refund_eligibility::server::{self, ServerConfig};
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Endpoint;
 use tonic::{Code, Status};
 
-const EVALUATE_PATH: &str = "/refund.eligibility.v1.EligibilityService/EvaluateClaim";
-
-fn ts(s: &str) -> Option<prost_types::Timestamp> {
-    let t = chrono::DateTime::parse_from_rfc3339(s).unwrap();
-    Some(prost_types::Timestamp {
-        seconds: t.timestamp(),
-        nanos: 0,
-    })
-}
-
-/// APPROVED 29.99 EUR, WITHIN_48_HOURS.
-fn good(id: usize) -> pb::EvaluateClaimRequest {
-    pb::EvaluateClaimRequest {
-        policy_id: "iptv-smarters-pro".into(),
-        purchase: Some(pb::Purchase {
-            order_id: "SP-1001".into(),
-            amount_paid: Some(pb::Money {
-                currency_code: "EUR".into(),
-                amount: "29.99".into(),
-            }),
-            purchased_at: ts("2026-01-05T10:00:00Z"),
-            delivered_at: ts("2026-01-05T10:05:00Z"),
-            term_months: 1,
-            customer_country: "US".into(),
-            ..Default::default()
-        }),
-        claim: Some(pb::Claim {
-            reason: pb::ClaimReason::NotAsDescribed as i32,
-            description: "missing features".into(),
-            ..Default::default()
-        }),
-        evaluated_at: ts("2026-01-06T10:00:00Z"),
-        locale: "en".into(),
-        request_id: format!("call-{id}"),
-    }
-}
-
-fn check_answer(resp: &pb::EvaluateClaimResponse, id: usize) {
-    assert_eq!(resp.decision(), pb::Decision::Approved);
-    assert_eq!(resp.refund_amount.as_ref().map(|m| m.amount.as_str()), Some("29.99"));
-    assert_eq!(resp.request_id, format!("call-{id}"));
-}
-
-type HeldCall = (
-    tokio::sync::mpsc::Sender<pb::EvaluateClaimRequest>,
-    tokio::task::JoinHandle<Result<pb::EvaluateClaimResponse, Status>>,
-);
-
-/// An EvaluateClaim call whose message is sent only when asked: it holds
-/// one of the connection's slots until then.
-async fn held_call(channel: &Channel) -> HeldCall {
-    let (tx, rx) = tokio::sync::mpsc::channel::<pb::EvaluateClaimRequest>(1);
-    let mut grpc = tonic::client::Grpc::new(channel.clone());
-    grpc.ready().await.unwrap();
-    let handle = tokio::spawn(async move {
-        let request = tonic::Request::new(tokio_stream::wrappers::ReceiverStream::new(rx));
-        grpc.client_streaming(
-            request,
-            EVALUATE_PATH.parse().unwrap(),
-            tonic_prost::ProstCodec::default(),
-        )
-        .await
-        .map(tonic::Response::into_inner)
-    });
-    (tx, handle)
-}
+use calls::{check_answer, good, held_call};
 
 fn is_shed(status: &Status) -> bool {
     matches!(status.code(), Code::ResourceExhausted | Code::Unavailable)
