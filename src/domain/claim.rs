@@ -24,6 +24,21 @@ pub enum ClaimReason {
     ChannelUnavailable,
 }
 
+impl ClaimReason {
+    /// A dispute about the payment itself rather than the service: billing
+    /// error, duplicate payment, unauthorized transaction, wrong plan. A
+    /// technical cause (customer side, ISP ...) does not apply to these.
+    pub fn is_payment(self) -> bool {
+        matches!(
+            self,
+            ClaimReason::BillingError
+                | ClaimReason::DuplicatePayment
+                | ClaimReason::UnauthorizedTransaction
+                | ClaimReason::WrongPlanSelected
+        )
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum CustomerType {
     #[default]

@@ -427,7 +427,6 @@ pub fn quote(req: &QuoteRequest, _term: Option<Term>) -> Segments {
 
 #[cfg(test)]
 mod tests {
-
     use super::*;
     use crate::domain::claim::{Claim, CustomerType, Outage, PaymentMethod, Purchase};
     use crate::domain::fixtures::{eur, t};

@@ -261,22 +261,11 @@ pub fn evaluate(req: &ClaimRequest) -> Outcome {
     required.apply(out, &MISSING_INFORMATION)
 }
 
-/// Claims about a payment rather than the service: a technical cause does not apply to them.
-fn is_payment_claim(reason: ClaimReason) -> bool {
-    matches!(
-        reason,
-        ClaimReason::BillingError
-            | ClaimReason::DuplicatePayment
-            | ClaimReason::UnauthorizedTransaction
-            | ClaimReason::WrongPlanSelected
-    )
-}
-
 fn decide(req: &ClaimRequest, required: &mut Required) -> Outcome {
     let claim = &req.claim;
     let p = &req.purchase;
     let deny = |reason: Reason| Outcome::denied(reason, paid(req));
-    let fault = !is_payment_claim(claim.reason);
+    let fault = !claim.reason.is_payment();
 
     // §8.2 "Panne de votre box internet, faible débit dû à un abonnement FAI
     // non adapté ... Mauvaise configuration de votre réseau domestique"
@@ -501,7 +490,6 @@ pub fn quote(req: &QuoteRequest, _term: Option<Term>) -> Segments {
 
 #[cfg(test)]
 mod tests {
-
     use super::*;
     use crate::domain::claim::{Claim, Outage, Purchase};
     use crate::domain::fixtures::{eur, t};

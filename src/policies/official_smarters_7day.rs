@@ -244,7 +244,6 @@ pub fn quote(req: &QuoteRequest, _term: Option<Term>) -> Segments {
 
 #[cfg(test)]
 mod tests {
-
     use super::*;
     use crate::domain::claim::{Claim, Outage, OutageScope, PaymentMethod, Purchase, SupportHistory};
     use crate::domain::fixtures::{eur, t};

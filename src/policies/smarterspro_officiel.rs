@@ -231,23 +231,12 @@ pub fn evaluate(req: &ClaimRequest) -> Outcome {
     out
 }
 
-/// Claims about a payment rather than the service: a technical cause does not apply to them.
-fn is_payment_claim(reason: ClaimReason) -> bool {
-    matches!(
-        reason,
-        ClaimReason::BillingError
-            | ClaimReason::DuplicatePayment
-            | ClaimReason::UnauthorizedTransaction
-            | ClaimReason::WrongPlanSelected
-    )
-}
-
 fn decide(req: &ClaimRequest, required: &mut Required) -> Outcome {
     let claim = &req.claim;
     let deny = |reason: Reason| Outcome::denied(reason, paid(req));
 
     // "What Is NOT Covered"
-    if !is_payment_claim(claim.reason) {
+    if !claim.reason.is_payment() {
         match claim.cause {
             // "Internet or device problems on your side (slow connection, Wi-Fi issues, outdated hardware)"
             IssueCause::CustomerSide | IssueCause::Isp => return deny(&CUSTOMER_SIDE_ISSUE_EXCLUDED),
@@ -414,7 +403,6 @@ pub fn quote(req: &QuoteRequest, _term: Option<Term>) -> Segments {
 
 #[cfg(test)]
 mod tests {
-
     use super::*;
     use crate::domain::claim::{Claim, PaymentMethod, Purchase, SupportHistory};
     use crate::domain::fixtures::{eur, t};
