@@ -24,7 +24,7 @@ pub fn evaluate(policy: PolicyId, req: &ClaimRequest) -> Outcome {
     } else {
         policy.evaluate(req)
     };
-    if statutory::applies(&req.purchase, req.claim.submitted_at) {
+    if statutory::applies(&req.purchase, meta.unspecified_customer, req.claim.submitted_at) {
         out = statutory::withdraw(out, req).finish();
         out.timeline = statutory::clamp_timeline(policy.timeline(req, &out), req);
     } else {
@@ -39,7 +39,7 @@ pub fn quote(policy: PolicyId, req: &QuoteRequest) -> Quote {
     let p = &req.purchase;
     let term = Term::new(p.purchased_at, p.delivered_at, p.term_months);
     let mut segments = policy.quote(req, term);
-    if statutory::covers(p) {
+    if statutory::covers(p, policy.meta().unspecified_customer) {
         let floor = statutory::segment(p);
         let mut merged = Segments::new();
         merged.push(floor);

@@ -277,6 +277,7 @@ fn wild_purchase() -> impl Strategy<Value = Option<pb::Purchase>> {
                 customer_type: ct,
                 customer_country: country.to_owned(),
                 express_consent_immediate_performance: consent,
+                withdrawal_information_given: None,
                 invoice_number: id.to_owned(),
                 purchase_email: id.to_owned(),
                 reseller_id: id.to_owned(),

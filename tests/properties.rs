@@ -124,6 +124,7 @@ prop_compose! {
         customer_type in 0i32..=2,
         country in prop::sample::select(COUNTRIES),
         consent in any::<bool>(),
+        information in prop::option::weighted(0.2, any::<bool>()),
         (order_id, invoice, email, reseller, txn) in (text(), text(), text(), text(), text()),
     ) -> pb::Purchase {
         pb::Purchase {
@@ -137,6 +138,7 @@ prop_compose! {
             customer_type,
             customer_country: country.to_owned(),
             express_consent_immediate_performance: consent,
+            withdrawal_information_given: information,
             invoice_number: invoice,
             purchase_email: email,
             reseller_id: reseller,

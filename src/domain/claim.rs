@@ -4,6 +4,7 @@
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::money::Money;
+use super::term::Term;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ClaimReason {
@@ -41,7 +42,10 @@ impl ClaimReason {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum CustomerType {
+    /// Not recorded: a consumer, except where the policy's customers are
+    /// traders ([`crate::policies::PolicyMeta::unspecified_customer`]).
     #[default]
+    Unspecified,
     Consumer,
     Business,
 }
@@ -167,6 +171,9 @@ pub struct Purchase {
     pub customer_type: CustomerType,
     pub customer_country: Option<Country>,
     pub express_consent_immediate_performance: bool,
+    /// The legal information on the withdrawal right was given (unset on the
+    /// wire: given).
+    pub withdrawal_information_given: bool,
     pub invoice_number: String,
     pub purchase_email: String,
     pub reseller_id: String,
@@ -185,14 +192,21 @@ impl Purchase {
             term_months: 0,
             price_type: PriceType::Standard,
             payment_method: PaymentMethod::Unspecified,
-            customer_type: CustomerType::Consumer,
+            customer_type: CustomerType::Unspecified,
             customer_country: None,
             express_consent_immediate_performance: false,
+            withdrawal_information_given: true,
             invoice_number: String::new(),
             purchase_email: String::new(),
             reseller_id: String::new(),
             transaction_id: String::new(),
         }
+    }
+
+    /// The service term bought (from delivery, else purchase), `None` without
+    /// `term_months`.
+    pub fn term(&self) -> Option<Term> {
+        Term::new(self.purchased_at, self.delivered_at, self.term_months)
     }
 
     /// Whether access details or credits had been delivered at `t`.

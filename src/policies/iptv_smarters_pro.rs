@@ -31,7 +31,7 @@
 use chrono::TimeDelta;
 
 use crate::domain::calendar::Calendar;
-use crate::domain::claim::{ClaimReason, ClaimRequest, IssueCause, Language, OutageScope, QuoteRequest};
+use crate::domain::claim::{ClaimReason, ClaimRequest, CustomerType, IssueCause, Language, OutageScope, QuoteRequest};
 use crate::domain::decision::{
     Compensation, CompensationKind, Decision, Outcome, Reason, ReasonDef, RefundBasis, RefundMethod, Timeline,
 };
@@ -167,6 +167,7 @@ pub static META: PolicyMeta = PolicyMeta {
         &POLICY_SILENT,
     ],
     terms_violation: &TERMS_VIOLATION,
+    unspecified_customer: CustomerType::Consumer,
 };
 
 pub fn evaluate(req: &ClaimRequest) -> Outcome {

@@ -22,10 +22,14 @@ pub mod statutory;
 use chrono::{DateTime, Utc};
 
 use crate::domain::calendar::Calendar;
-use crate::domain::claim::{ClaimRequest, Language, QuoteRequest};
+use crate::domain::claim::{ClaimRequest, CustomerType, Language, QuoteRequest};
 use crate::domain::decision::{Outcome, Reason, RefundBasis, Timeline};
 use crate::domain::list::List;
 use crate::domain::term::Term;
+
+/// The edition of `POLICY_RULINGS.md` the rules implement, reported in every
+/// `PolicyRef` so that a stored decision can be traced to the rules in force.
+pub const RULES_EDITION: &str = "2026-12-02";
 
 /// What a policy publishes about itself.
 #[derive(Debug)]
@@ -43,6 +47,9 @@ pub struct PolicyMeta {
     pub catalog: &'static [Reason],
     /// The reason for `claim.terms_violation`, which every policy denies first.
     pub terms_violation: Reason,
+    /// What an UNSPECIFIED `customer_type` means under this policy: a
+    /// consumer, except for a policy whose customers are traders.
+    pub unspecified_customer: CustomerType,
 }
 
 /// One stretch of a refund schedule, ending at `until` (inclusive; `None`: open-ended).
@@ -55,67 +62,100 @@ pub struct Segment {
 
 pub type Segments = List<Segment, 5>;
 
-/// The compiled-in policies.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum PolicyId {
-    IptvReseller,
-    IptvSmartersPro,
-    OfficialSmarters7Day,
-    SmartersproOfficiel,
-    IptvSmartersproHubFr,
+/// Declares the registry from one list: the `PolicyId` enum, `PolicyId::ALL`
+/// (in the order ListPolicies returns them) and the dispatch to each module's
+/// `META`, `evaluate`, `timeline` and `quote`. Adding a policy is one line here
+/// (plus its module): nothing can be half-registered.
+macro_rules! registry {
+    ($($variant:ident => $module:ident),+ $(,)?) => {
+        /// The compiled-in policies.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum PolicyId {
+            $($variant),+
+        }
+
+        impl PolicyId {
+            /// Every policy, in the order ListPolicies returns them.
+            pub const ALL: &'static [PolicyId] = &[$(PolicyId::$variant),+];
+
+            pub fn meta(self) -> &'static PolicyMeta {
+                match self {
+                    $(PolicyId::$variant => &$module::META),+
+                }
+            }
+
+            pub fn evaluate(self, req: &ClaimRequest) -> Outcome {
+                match self {
+                    $(PolicyId::$variant => $module::evaluate(req)),+
+                }
+            }
+
+            pub fn timeline(self, req: &ClaimRequest, out: &Outcome) -> Timeline {
+                match self {
+                    $(PolicyId::$variant => $module::timeline(req, out)),+
+                }
+            }
+
+            pub fn quote(self, req: &QuoteRequest, term: Option<Term>) -> Segments {
+                match self {
+                    $(PolicyId::$variant => $module::quote(req, term)),+
+                }
+            }
+        }
+    };
+}
+
+registry! {
+    IptvReseller => iptv_reseller,
+    IptvSmartersPro => iptv_smarters_pro,
+    OfficialSmarters7Day => official_smarters_7day,
+    SmartersproOfficiel => smarterspro_officiel,
+    IptvSmartersproHubFr => iptvsmartersprohub_fr,
 }
 
 impl PolicyId {
-    /// Every policy, in the order ListPolicies returns them.
-    pub const ALL: &'static [PolicyId] = &[
-        PolicyId::IptvReseller,
-        PolicyId::IptvSmartersPro,
-        PolicyId::OfficialSmarters7Day,
-        PolicyId::SmartersproOfficiel,
-        PolicyId::IptvSmartersproHubFr,
-    ];
-
     pub fn from_id(id: &str) -> Option<PolicyId> {
         PolicyId::ALL.iter().copied().find(|p| p.meta().id == id)
     }
+}
 
-    pub fn meta(self) -> &'static PolicyMeta {
-        match self {
-            PolicyId::IptvReseller => &iptv_reseller::META,
-            PolicyId::IptvSmartersPro => &iptv_smarters_pro::META,
-            PolicyId::OfficialSmarters7Day => &official_smarters_7day::META,
-            PolicyId::SmartersproOfficiel => &smarterspro_officiel::META,
-            PolicyId::IptvSmartersproHubFr => &iptvsmartersprohub_fr::META,
-        }
-    }
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
 
-    pub fn evaluate(self, req: &ClaimRequest) -> Outcome {
-        match self {
-            PolicyId::IptvReseller => iptv_reseller::evaluate(req),
-            PolicyId::IptvSmartersPro => iptv_smarters_pro::evaluate(req),
-            PolicyId::OfficialSmarters7Day => official_smarters_7day::evaluate(req),
-            PolicyId::SmartersproOfficiel => smarterspro_officiel::evaluate(req),
-            PolicyId::IptvSmartersproHubFr => iptvsmartersprohub_fr::evaluate(req),
-        }
-    }
+    use super::*;
 
-    pub fn timeline(self, req: &ClaimRequest, out: &Outcome) -> Timeline {
-        match self {
-            PolicyId::IptvReseller => iptv_reseller::timeline(req, out),
-            PolicyId::IptvSmartersPro => iptv_smarters_pro::timeline(req, out),
-            PolicyId::OfficialSmarters7Day => official_smarters_7day::timeline(req, out),
-            PolicyId::SmartersproOfficiel => smarterspro_officiel::timeline(req, out),
-            PolicyId::IptvSmartersproHubFr => iptvsmartersprohub_fr::timeline(req, out),
+    #[test]
+    fn every_catalog_is_complete_and_unique() {
+        let mut ids = BTreeSet::new();
+        for p in PolicyId::ALL {
+            let meta = p.meta();
+            assert!(ids.insert(meta.id), "policy id {} twice", meta.id);
+            assert_eq!(PolicyId::from_id(meta.id), Some(*p));
+            let mut codes = BTreeSet::new();
+            for r in meta.catalog {
+                assert!(codes.insert(r.code), "{}: {} twice", meta.id, r.code);
+                assert!(
+                    !r.clause.is_empty() && !r.en.is_empty() && !r.fr.is_empty(),
+                    "{}: {} lacks a clause or a message",
+                    meta.id,
+                    r.code
+                );
+                assert!(
+                    r.code
+                        .bytes()
+                        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_'),
+                    "{}: {} is not UPPER_SNAKE",
+                    meta.id,
+                    r.code
+                );
+            }
+            assert!(
+                meta.catalog.iter().any(|r| std::ptr::eq(*r, meta.terms_violation)),
+                "{}: the terms-violation reason is not in the catalog",
+                meta.id
+            );
         }
-    }
-
-    pub fn quote(self, req: &QuoteRequest, term: Option<Term>) -> Segments {
-        match self {
-            PolicyId::IptvReseller => iptv_reseller::quote(req, term),
-            PolicyId::IptvSmartersPro => iptv_smarters_pro::quote(req, term),
-            PolicyId::OfficialSmarters7Day => official_smarters_7day::quote(req, term),
-            PolicyId::SmartersproOfficiel => smarterspro_officiel::quote(req, term),
-            PolicyId::IptvSmartersproHubFr => iptvsmartersprohub_fr::quote(req, term),
-        }
+        assert_eq!(PolicyId::from_id("no-such-policy"), None);
     }
 }

@@ -32,7 +32,7 @@
 use chrono::TimeDelta;
 
 use crate::domain::calendar::Calendar;
-use crate::domain::claim::{ClaimReason, ClaimRequest, Language, QuoteRequest};
+use crate::domain::claim::{ClaimReason, ClaimRequest, CustomerType, Language, QuoteRequest};
 use crate::domain::decision::{Consequence, Decision, Outcome, Reason, ReasonDef, RefundBasis, RefundMethod, Timeline};
 use crate::domain::money::Money;
 use crate::domain::term::Term;
@@ -109,6 +109,7 @@ pub static META: PolicyMeta = PolicyMeta {
         &MISSING_INFORMATION,
     ],
     terms_violation: &TERMS_VIOLATION,
+    unspecified_customer: CustomerType::Consumer,
 };
 
 pub fn evaluate(req: &ClaimRequest) -> Outcome {

@@ -59,7 +59,7 @@
 use chrono::TimeDelta;
 
 use crate::domain::calendar::Calendar;
-use crate::domain::claim::{ClaimReason, ClaimRequest, IssueCause, Language, QuoteRequest};
+use crate::domain::claim::{ClaimReason, ClaimRequest, CustomerType, IssueCause, Language, QuoteRequest};
 use crate::domain::decision::{
     Compensation, CompensationKind, Consequence, Decision, Outcome, Reason, ReasonDef, RefundBasis, RefundMethod,
     Timeline,
@@ -214,6 +214,7 @@ pub static META: PolicyMeta = PolicyMeta {
         &POLICY_SILENT,
     ],
     terms_violation: &TERMS_VIOLATION,
+    unspecified_customer: CustomerType::Consumer,
 };
 
 pub fn evaluate(req: &ClaimRequest) -> Outcome {
@@ -328,7 +329,13 @@ fn technical_issue(req: &ClaimRequest, required: &mut Required) -> Outcome {
 /// "Duplicate payment or order error — you accidentally paid twice": the
 /// extra charge, never more than was paid.
 fn duplicate_payment(req: &ClaimRequest, required: &mut Required) -> Outcome {
-    common::duplicate_payment(req, required, &DUPLICATE_PAYMENT)
+    let disputes = common::ChargeDisputeReasons {
+        overcharge: &DUPLICATE_PAYMENT,
+        no_overcharge: &DUPLICATE_PAYMENT,
+        duplicate: &DUPLICATE_PAYMENT,
+    };
+    common::charge_dispute(req, required, &disputes, RefundMethod::OriginalPayment)
+        .unwrap_or_else(|| Outcome::denied(&DUPLICATE_PAYMENT, paid(req)))
 }
 
 /// "... or selected the wrong plan and notified us immediately": within 24 h

@@ -30,8 +30,12 @@ pub const WITHDRAWAL_PERIOD: TimeDelta = TimeDelta::days(14);
 
 /// Whether the purchase is covered: a consumer in a covered country who did
 /// not waive the right at checkout.
-pub fn covers(purchase: &Purchase) -> bool {
-    purchase.customer_type == CustomerType::Consumer
+pub fn covers(purchase: &Purchase, unspecified: CustomerType) -> bool {
+    let customer_type = match purchase.customer_type {
+        CustomerType::Unspecified => unspecified,
+        t => t,
+    };
+    customer_type == CustomerType::Consumer
         && purchase
             .customer_country
             .is_some_and(|c| c.has_statutory_withdrawal_right())
@@ -44,8 +48,8 @@ pub fn period_end(purchase: &Purchase) -> DateTime<Utc> {
 }
 
 /// Whether a claim filed at `submitted_at` exercises the right.
-pub fn applies(purchase: &Purchase, submitted_at: DateTime<Utc>) -> bool {
-    covers(purchase) && submitted_at <= period_end(purchase)
+pub fn applies(purchase: &Purchase, unspecified: CustomerType, submitted_at: DateTime<Utc>) -> bool {
+    covers(purchase, unspecified) && submitted_at <= period_end(purchase)
 }
 
 /// The policy's outcome overridden by the floor: APPROVED, full amount,
