@@ -20,7 +20,11 @@ use crate::policies::{statutory, PolicyId, Segments};
 pub fn evaluate(policy: PolicyId, req: &ClaimRequest) -> Outcome {
     let meta = policy.meta();
     let mut out = if req.claim.terms_violation {
-        Outcome::denied(meta.terms_violation, req.purchase.amount_paid)
+        let mut out = Outcome::denied(meta.terms_violation, req.purchase.amount_paid);
+        if let Some(c) = meta.terms_violation_consequence {
+            out.consequences.push(c);
+        }
+        out
     } else {
         policy.evaluate(req)
     };

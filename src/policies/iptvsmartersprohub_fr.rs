@@ -239,6 +239,7 @@ pub static META: PolicyMeta = PolicyMeta {
         &POLICY_SILENT,
     ],
     terms_violation: &TERMS_VIOLATION,
+    terms_violation_consequence: None,
     unspecified_customer: CustomerType::Consumer,
 };
 

@@ -23,7 +23,7 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::calendar::Calendar;
 use crate::domain::claim::{ClaimRequest, CustomerType, Language, QuoteRequest};
-use crate::domain::decision::{Outcome, Reason, RefundBasis, Timeline};
+use crate::domain::decision::{Consequence, Outcome, Reason, RefundBasis, Timeline};
 use crate::domain::list::List;
 use crate::domain::term::Term;
 
@@ -47,6 +47,8 @@ pub struct PolicyMeta {
     pub catalog: &'static [Reason],
     /// The reason for `claim.terms_violation`, which every policy denies first.
     pub terms_violation: Reason,
+    /// What the policy does to the account on a terms violation, if anything.
+    pub terms_violation_consequence: Option<Consequence>,
     /// What an UNSPECIFIED `customer_type` means under this policy: a
     /// consumer, except for a policy whose customers are traders.
     pub unspecified_customer: CustomerType,

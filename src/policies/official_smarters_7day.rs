@@ -109,6 +109,7 @@ pub static META: PolicyMeta = PolicyMeta {
         &MISSING_INFORMATION,
     ],
     terms_violation: &TERMS_VIOLATION,
+    terms_violation_consequence: None,
     unspecified_customer: CustomerType::Consumer,
 };
 

@@ -214,6 +214,7 @@ pub static META: PolicyMeta = PolicyMeta {
         &POLICY_SILENT,
     ],
     terms_violation: &TERMS_VIOLATION,
+    terms_violation_consequence: None,
     unspecified_customer: CustomerType::Consumer,
 };
 
