@@ -185,6 +185,32 @@ class Interop(unittest.TestCase):
         self.assertEqual(len(resp.alternatives), 0)
         self.assertEqual(len(resp.consequences), 0)
 
+    def test_evaluate_claim_statutory_floor_second_edition(self):
+        # Consent to immediate performance and access delivered: the unused share
+        # from submission (2026-01-15 10:05Z: 21 of 31 days unused -> 20.32).
+        req = pb.EvaluateClaimRequest(
+            policy_id="iptv-smarters-pro",
+            purchase=purchase(customer_country="FR", express_consent_immediate_performance=True),
+            claim=pb.Claim(reason=pb.CLAIM_REASON_CHANGE_OF_MIND, description="changed my mind"),
+            evaluated_at=ts("2026-01-15T10:05:00Z"),
+        )
+        resp = self.stub.EvaluateClaim(req, timeout=10)
+        self.assertEqual(resp.decision, pb.DECISION_PARTIALLY_APPROVED)
+        self.assertEqual(resp.refund_amount.amount, "20.32")
+        self.assertEqual(
+            [r.code for r in resp.reasons], ["STATUTORY_WITHDRAWAL_PROPORTIONAL", "CHANGE_OF_MIND_EXCLUDED"]
+        )
+        # The day of purchase does not count: the period ends at the end of
+        # Monday 19 January in Paris (23:59:59 CET = 22:59:59Z).
+        self.assertEqual(resp.claim_deadline.ToDatetime(), datetime.datetime(2026, 1, 19, 22, 59, 59))
+        self.assertEqual(resp.policy.rules_edition, "2026-12-02")
+        # The withdrawal information not given (optional field 15): the full amount.
+        req.purchase.withdrawal_information_given = False
+        resp = self.stub.EvaluateClaim(req, timeout=10)
+        self.assertEqual(resp.decision, pb.DECISION_APPROVED)
+        self.assertEqual(resp.refund_amount.amount, "29.99")
+        self.assertEqual([r.code for r in resp.reasons], ["STATUTORY_WITHDRAWAL_RIGHT", "CHANGE_OF_MIND_EXCLUDED"])
+
     def test_quote_refund(self):
         resp = self.stub.QuoteRefund(
             pb.QuoteRefundRequest(
@@ -219,6 +245,8 @@ class Interop(unittest.TestCase):
         for p in resp.policies:
             codes = [c.code for c in p.reason_codes]
             self.assertIn("STATUTORY_WITHDRAWAL_RIGHT", codes, p.ref.id)
+            self.assertIn("STATUTORY_WITHDRAWAL_PROPORTIONAL", codes, p.ref.id)
+            self.assertEqual(p.ref.rules_edition, "2026-12-02", p.ref.id)
             self.assertIn("TERMS_VIOLATION", codes, p.ref.id)
             self.assertTrue(all(c.description for c in p.reason_codes), p.ref.id)
         paris = {p.ref.id: (p.time_zone, p.holiday_calendar) for p in resp.policies}

@@ -19,7 +19,7 @@ use crate::policies::{statutory, PolicyId, Segments};
 /// Decides one claim. Always answers; never fails.
 pub fn evaluate(policy: PolicyId, req: &ClaimRequest) -> Outcome {
     let meta = policy.meta();
-    let mut out = if req.claim.terms_violation {
+    let own = if req.claim.terms_violation {
         let mut out = Outcome::denied(meta.terms_violation, req.purchase.amount_paid);
         if let Some(c) = meta.terms_violation_consequence {
             out.consequences.push(c);
@@ -28,31 +28,30 @@ pub fn evaluate(policy: PolicyId, req: &ClaimRequest) -> Outcome {
     } else {
         policy.evaluate(req)
     };
-    if statutory::applies(&req.purchase, meta.unspecified_customer, req.claim.submitted_at) {
-        out = statutory::withdraw(out, req).finish();
-        out.timeline = statutory::clamp_timeline(policy.timeline(req, &out), req);
-    } else {
-        out = out.finish();
-        out.timeline = policy.timeline(req, &out);
+    match statutory::withdrawal(req, meta.unspecified_customer) {
+        Some(floor) => {
+            let mut out = floor.apply(own).finish();
+            out.timeline = policy.timeline(req, &out);
+            if out.pays_now() {
+                out.timeline = statutory::clamp_timeline(out.timeline, req);
+            }
+            out
+        }
+        None => {
+            let mut out = own.finish();
+            out.timeline = policy.timeline(req, &out);
+            out
+        }
     }
-    out
 }
 
 /// Quotes a no-fault refund at `as_of` and its schedule over the purchase's life.
 pub fn quote(policy: PolicyId, req: &QuoteRequest) -> Quote {
     let p = &req.purchase;
-    let term = Term::new(p.purchased_at, p.delivered_at, p.term_months);
+    let term = p.term();
     let mut segments = policy.quote(req, term);
-    if statutory::covers(p, policy.meta().unspecified_customer) {
-        let floor = statutory::segment(p);
-        let mut merged = Segments::new();
-        merged.push(floor);
-        for s in segments.iter() {
-            if s.until.is_none_or(|u| floor.until.is_none_or(|f| u > f)) {
-                merged.push(s);
-            }
-        }
-        segments = merged;
+    if let Some(floor) = statutory::segments(p, policy.meta().unspecified_customer) {
+        segments = statutory::merge(&floor, &segments);
     }
     let schedule = windows(p, term, &segments);
     let current = schedule
@@ -77,8 +76,8 @@ pub fn quote(policy: PolicyId, req: &QuoteRequest) -> Quote {
 }
 
 /// Turns segments into windows from the purchase on, dropping empty ones.
-fn windows(p: &Purchase, term: Option<Term>, segments: &Segments) -> List<Window, 6> {
-    let mut schedule: List<Window, 6> = List::new();
+fn windows(p: &Purchase, term: Option<Term>, segments: &Segments) -> List<Window, 8> {
+    let mut schedule: List<Window, 8> = List::new();
     let mut start = p.purchased_at;
     for s in segments.iter() {
         if let Some(until) = s.until {

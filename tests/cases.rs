@@ -38,6 +38,25 @@ fn run(file: &str) {
     );
 }
 
+/// The statutory floor's own corpus: cases under several policies (a case may
+/// name its `policy_id`). It must reach both statutory codes, and every code
+/// it returns must be in some policy's catalog.
+#[test]
+fn statutory_floor() {
+    let file = "statutory-floor.json";
+    let (corpus, seen) = support::run_corpus(file);
+    let all: BTreeSet<String> = refund_eligibility::policies::PolicyId::ALL
+        .iter()
+        .flat_map(|p| catalog(p.meta().id))
+        .collect();
+    let unlisted: Vec<_> = seen.difference(&all).collect();
+    assert!(unlisted.is_empty(), "{file}: codes outside every catalog: {unlisted:?}");
+    for code in refund_eligibility::policies::statutory::REASONS.iter().map(|r| r.code) {
+        assert!(seen.contains(code), "{file}: no case reaches {code}");
+    }
+    assert!(corpus.cases.len() >= 20, "{file}: at least 20 cases");
+}
+
 macro_rules! corpus {
     ($($test:ident => $file:literal),* $(,)?) => {
         $(#[test] fn $test() { run($file); })*

@@ -18,6 +18,8 @@ use prost::Message;
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use refund_eligibility::domain::calendar::Calendar;
+use refund_eligibility::domain::claim::Country;
+use refund_eligibility::domain::withdrawal;
 use refund_eligibility::grpc::convert::list_policies_response;
 use refund_eligibility::grpc::service;
 use refund_eligibility::pb;
@@ -53,8 +55,10 @@ const DAY: i64 = 86_400;
 const CURRENCIES: &[(&str, u32)] = &[("EUR", 2), ("USD", 2), ("GBP", 2), ("JPY", 0), ("KWD", 3), ("CLF", 4)];
 
 /// Countries with (FR, DE, GB, NO, IE) and without (US, CH, CA, BR) the statutory right, and unknown.
-const COUNTRIES: &[&str] = &["", "FR", "DE", "GB", "NO", "IE", "US", "CH", "CA", "BR"];
-const STATUTORY_COUNTRIES: &[&str] = &["FR", "DE", "GB", "NO", "IE"];
+/// Covered and uncovered countries, outermost regions and several-zone states among them.
+const COUNTRIES: &[&str] = &[
+    "", "FR", "DE", "GB", "NO", "IE", "PT", "ES", "RE", "AX", "US", "CH", "CA", "BR",
+];
 
 fn ts(secs: i64, nanos: i32) -> prost_types::Timestamp {
     prost_types::Timestamp { seconds: secs, nanos }
@@ -306,10 +310,9 @@ fn catalogs() -> &'static BTreeMap<String, BTreeSet<String>> {
     })
 }
 
-const STATUTORY: &str = "STATUTORY_WITHDRAWAL_RIGHT";
+const STATUTORY_CODES: &[&str] = &["STATUTORY_WITHDRAWAL_RIGHT", "STATUTORY_WITHDRAWAL_PROPORTIONAL"];
 /// Reason codes of rulings that pay the overcharge or duplicate amount rather
-/// than the amount paid (POLICY_RULINGS.md: official-smarters-7day,
-/// smarterspro-officiel, iptvsmartersprohub-fr).
+/// than the amount paid (POLICY_RULINGS.md, "Charge disputes").
 const BILLING_CODES: &[&str] = &[
     "BILLING_ERROR_OVERCHARGE",
     "DUPLICATE_PAYMENT",
@@ -323,7 +326,10 @@ fn full_amount(req: &pb::EvaluateClaimRequest, resp: &pb::EvaluateClaimResponse)
     let purchase = req.purchase.as_ref().unwrap();
     let claim = req.claim.as_ref().unwrap();
     let paid = dec(&purchase.amount_paid);
-    let primary_statutory = resp.reasons.first().is_some_and(|r| r.code == STATUTORY);
+    let primary_statutory = resp
+        .reasons
+        .first()
+        .is_some_and(|r| STATUTORY_CODES.contains(&r.code.as_str()));
     let billing_rule = resp.reasons.iter().any(|r| BILLING_CODES.contains(&r.code.as_str()));
     if primary_statutory || !billing_rule {
         return paid;
@@ -341,14 +347,49 @@ fn full_amount(req: &pb::EvaluateClaimRequest, resp: &pb::EvaluateClaimResponse)
     disputed.min(paid)
 }
 
-fn statutory_applies(req: &pb::EvaluateClaimRequest) -> bool {
+/// What the statutory floor owes a claim, modelled from the rulings (second
+/// edition): `Some(true)` the full amount, `Some(false)` the unused share,
+/// `None` not covered (not a consumer, not a covered country, a charge
+/// dispute, out of time, or the right lost with the term). The period comes
+/// from the domain's `withdrawal::period`, tested on its own against the
+/// rulings' worked examples.
+fn statutory_floor(req: &pb::EvaluateClaimRequest) -> Option<bool> {
     let p = req.purchase.as_ref().unwrap();
     let c = req.claim.as_ref().unwrap();
-    let submitted = c.submitted_at.or(req.evaluated_at).unwrap();
-    p.customer_type != pb::CustomerType::Business as i32
-        && STATUTORY_COUNTRIES.contains(&p.customer_country.as_str())
-        && !p.express_consent_immediate_performance
-        && to_utc(&submitted) <= to_utc(p.purchased_at.as_ref().unwrap()) + TimeDelta::days(14)
+    if matches!(
+        c.reason(),
+        pb::ClaimReason::BillingError | pb::ClaimReason::DuplicatePayment
+    ) {
+        return None;
+    }
+    let consumer = match p.customer_type() {
+        pb::CustomerType::Consumer => true,
+        pb::CustomerType::Unspecified => req.policy_id != "iptv-reseller",
+        pb::CustomerType::Business => false,
+    };
+    if !consumer {
+        return None;
+    }
+    let country = Country::from_code(&p.customer_country)?;
+    let information = p.withdrawal_information_given.unwrap_or(true);
+    let purchased = to_utc(p.purchased_at.as_ref().unwrap());
+    let period = withdrawal::period(country, purchased, information)?;
+    let submitted = to_utc(&c.submitted_at.or(req.evaluated_at).unwrap());
+    if !period.contains(submitted) {
+        return None;
+    }
+    let delivered = p.delivered_at.as_ref().is_some_and(|d| to_utc(d) <= submitted);
+    if !(p.express_consent_immediate_performance && information && delivered) {
+        return Some(true);
+    }
+    match term_end(p) {
+        Some(end) if end <= submitted => None,
+        _ => Some(false),
+    }
+}
+
+fn statutory_applies(req: &pb::EvaluateClaimRequest) -> bool {
+    statutory_floor(req).is_some()
 }
 
 /// Checks one answer against the invariants every policy must keep.
@@ -467,37 +508,69 @@ fn check_answer(req: &pb::EvaluateClaimRequest) -> Result<pb::EvaluateClaimRespo
         }
     }
 
-    // The statutory floor comes before every policy.
-    if statutory_applies(req) {
+    // The statutory floor comes before every policy, and its terms apply
+    // whenever it covers a claim.
+    let statutory_codes = resp
+        .reasons
+        .iter()
+        .filter(|r| STATUTORY_CODES.contains(&r.code.as_str()))
+        .count();
+    if let Some(full) = statutory_floor(req) {
         prop_assert_eq!(
-            decision,
-            pb::Decision::Approved,
-            "{}: statutory withdrawal not approved",
-            policy
+            statutory_codes,
+            1,
+            "{}: one statutory reason expected: {:?}",
+            policy,
+            resp.reasons
         );
-        prop_assert_eq!(refund, paid, "{}: statutory withdrawal not paid in full", policy);
-        prop_assert_eq!(
-            resp.reasons[0].code.as_str(),
-            STATUTORY,
-            "{}: statutory reason not first",
-            policy
-        );
-        prop_assert_eq!(
-            resp.refund_method(),
-            pb::RefundMethod::OriginalPayment,
-            "{}: statutory method",
-            policy
-        );
-        let submitted = req.claim.as_ref().unwrap().submitted_at.or(req.evaluated_at).unwrap();
-        let latest = resp.timeline.as_ref().and_then(|t| t.funds_latest.as_ref()).map(to_utc);
+        if full {
+            prop_assert_eq!(
+                decision,
+                pb::Decision::Approved,
+                "{}: statutory withdrawal not approved",
+                policy
+            );
+            prop_assert_eq!(refund, paid, "{}: statutory withdrawal not paid in full", policy);
+        } else {
+            prop_assert!(
+                matches!(
+                    decision,
+                    pb::Decision::Approved | pb::Decision::PartiallyApproved | pb::Decision::NeedsReview
+                ),
+                "{policy}: proportional withdrawal decided {decision:?}"
+            );
+            if decision == pb::Decision::NeedsReview {
+                prop_assert_eq!(purchase.term_months, 0, "{}: review only without a term", policy);
+            }
+        }
         prop_assert!(
-            latest.is_some_and(|l| l <= to_utc(&submitted) + TimeDelta::days(14)),
-            "{policy}: statutory funds_latest {latest:?} is later than 14 days after the claim"
+            resp.consequences.is_empty(),
+            "{policy}: a consequence on a statutory withdrawal"
         );
+        prop_assert!(
+            resp.missing_information.is_empty(),
+            "{policy}: a precondition on a statutory withdrawal"
+        );
+        if refund > Decimal::ZERO {
+            prop_assert_eq!(
+                resp.refund_method(),
+                pb::RefundMethod::OriginalPayment,
+                "{}: statutory method",
+                policy
+            );
+            let submitted = req.claim.as_ref().unwrap().submitted_at.or(req.evaluated_at).unwrap();
+            let latest = resp.timeline.as_ref().and_then(|t| t.funds_latest.as_ref()).map(to_utc);
+            prop_assert!(
+                latest.is_some_and(|l| l <= to_utc(&submitted) + TimeDelta::days(14)),
+                "{policy}: statutory funds_latest {latest:?} is later than 14 days after the claim"
+            );
+        }
     } else {
-        prop_assert!(
-            resp.reasons.iter().all(|r| r.code != STATUTORY),
-            "{policy}: statutory reason where the floor does not apply"
+        prop_assert_eq!(
+            statutory_codes,
+            0,
+            "{}: statutory reason where the floor does not apply",
+            policy
         );
     }
     Ok(resp)

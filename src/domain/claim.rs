@@ -103,10 +103,12 @@ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY
 SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ \
 UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW";
 
-/// EU member states, the other EEA states (IS, LI, NO) and the United Kingdom:
-/// consumers there have a 14-day right of withdrawal from distance contracts.
+/// EU member states, the other EEA states (IS, LI, NO), the United Kingdom,
+/// and the EU outermost regions and parts with an ISO code of their own (GF,
+/// GP, MQ, RE, YT, MF, AX): consumers there have a 14-day right of withdrawal
+/// from distance contracts (`domain::withdrawal` computes the period).
 const WITHDRAWAL_RIGHT_COUNTRIES: &str =
-    "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK IS LI NO GB";
+    "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK IS LI NO GB GF GP MQ RE YT MF AX";
 
 /// A set of two-letter upper-case codes: bit `b - 'A'` of row `a - 'A'` is
 /// set for the code "ab". Built at compile time from the lists above, so a
@@ -152,6 +154,11 @@ impl Country {
 
     pub fn code(&self) -> &str {
         std::str::from_utf8(&self.0).unwrap_or("ZZ")
+    }
+
+    /// The two ASCII upper-case letters of the code.
+    pub fn bytes(&self) -> [u8; 2] {
+        self.0
     }
 
     pub fn has_statutory_withdrawal_right(&self) -> bool {
@@ -338,7 +345,7 @@ mod tests {
         assert!(Country::from_code("XX").is_none());
         assert!(Country::from_code("UK").is_none()); // reserved, not assigned
         assert!(Country::from_code("FRA").is_none());
-        assert_eq!(WITHDRAWAL_RIGHT_COUNTRIES.split(' ').count(), 31);
+        assert_eq!(WITHDRAWAL_RIGHT_COUNTRIES.split(' ').count(), 38);
         for c in WITHDRAWAL_RIGHT_COUNTRIES.split(' ') {
             assert!(
                 Country::from_code(c).is_some_and(|c| c.has_statutory_withdrawal_right()),

@@ -238,6 +238,6 @@ pub struct Quote {
     pub basis: RefundBasis,
     /// Unused share of the term at `as_of`, in `[0, 1]`, 4 decimal places at most.
     pub unused_fraction: Decimal,
-    pub schedule: List<Window, 6>,
+    pub schedule: List<Window, 8>,
     pub reasons: List<Reason, 3>,
 }

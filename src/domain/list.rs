@@ -43,6 +43,13 @@ impl<T: Copy, const N: usize> List<T, N> {
         self.len = (self.len + 1).min(N);
     }
 
+    /// Replaces the last value (no-op when empty).
+    pub fn replace_last(&mut self, value: T) {
+        if let Some(slot) = self.len.checked_sub(1).and_then(|i| self.items.get_mut(i)) {
+            *slot = Some(value);
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.len
     }

@@ -6,6 +6,7 @@ pub mod decision;
 pub mod list;
 pub mod money;
 pub mod term;
+pub mod withdrawal;
 
 /// Shorthands for unit tests.
 #[cfg(test)]

@@ -621,14 +621,15 @@ pub fn list_policies_response(requested: Option<Language>) -> pb::ListPoliciesRe
             .map(|p| {
                 let meta = p.meta();
                 let lang = language(requested, meta);
-                let floor: Reason = &statutory::STATUTORY_WITHDRAWAL_RIGHT;
                 pb::PolicyInfo {
                     r#ref: Some(policy_ref(meta)),
                     merchant: meta.merchant.to_owned(),
                     source_language: meta.source_language.tag().to_owned(),
                     time_zone: meta.calendar.time_zone_name().to_owned(),
                     holiday_calendar: meta.calendar.holiday_calendar_name().to_owned(),
-                    reason_codes: std::iter::once(floor)
+                    reason_codes: statutory::REASONS
+                        .iter()
+                        .copied()
                         .chain(meta.catalog.iter().copied())
                         .map(|r| pb::ReasonCodeInfo {
                             code: r.code.to_owned(),

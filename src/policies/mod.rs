@@ -62,7 +62,7 @@ pub struct Segment {
     pub reason: Reason,
 }
 
-pub type Segments = List<Segment, 5>;
+pub type Segments = List<Segment, 8>;
 
 /// Declares the registry from one list: the `PolicyId` enum, `PolicyId::ALL`
 /// (in the order ListPolicies returns them) and the dispatch to each module's
