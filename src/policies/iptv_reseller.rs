@@ -7,6 +7,13 @@
 //! numbers and the row or bullet inside them ("§1 Not Eligible: Change of
 //! Mind").
 //!
+//! Second edition of the rulings (2026-12-02, change table rows 3, 7, 8):
+//! the order number stands in for the transaction id; an outage whose cause
+//! is not the core service is `NOT_CORE_SERVICE_OUTAGE`; credits that arrived
+//! late but before the claim are `CREDITS_DELIVERED`; a billing error or a
+//! duplicate payment is reviewed recommending the overcharge or the duplicate
+//! charge; `customer_type` UNSPECIFIED is a business (`META.unspecified_customer`).
+//!
 //! Readings where the rulings are silent:
 //! - A change of mind *before* the credits were added is not excluded (§1
 //!   excludes it only "after credits have been added to your panel"); the
@@ -18,23 +25,39 @@
 //!   `SERVICE_OUTAGE` and `TECHNICAL_ISSUE` (from `issue_started_at`). A late
 //!   claim that would otherwise not be denied goes to review
 //!   (`LATE_CLAIM_REVIEW` first, the rule's own reason after it) recommending
-//!   what the rule would pay; a late claim the rules deny stays denied.
+//!   what the rule would pay; a late claim the rules deny stays denied. A
+//!   charge dispute has no deadline (rulings: "at any time").
+//! - Non-delivery is judged on what was delivered by `evaluated_at` (a later
+//!   `delivered_at` is not known yet). Credits delivered within the 24
+//!   business hours, or later but at or before `submitted_at`, were delivered
+//!   (`CREDITS_DELIVERED`); credits missing when the claim was filed, once the
+//!   24 business hours have passed at `evaluated_at`, are refunded even if they
+//!   arrived between the claim and its evaluation.
 //! - An outage below the major threshold goes to review recommending nothing:
 //!   the text makes only the >48 h unannounced outage eligible.
 //! - An outage claim whose scope is unspecified is taken as FULL (the reason
 //!   itself says the service was down for everyone). A PARTIAL outage goes to
-//!   review whatever its duration, as the rulings say: their 12 h and 48 h
-//!   thresholds are stated for FULL outages only.
+//!   review whatever its duration and cause, as the rulings say: their 12 h
+//!   and 48 h thresholds and the core-service test are stated for FULL
+//!   outages only; a SINGLE_CHANNEL outage is excluded by §5 whatever its
+//!   cause. The causes that are not the core service are the four the
+//!   rulings list (customer side, ISP, third-party app, channel source);
+//!   an undiagnosed, server-side or force-majeure outage goes on to the
+//!   duration rules. A known non-core cause denies the claim without asking
+//!   for the outage's duration.
 //! - The text has no terms-of-service clause: the rulings' terms violation
 //!   cites §1's opening ("only in the following eligible cases"), none of
 //!   which it is, marked "(ruling: terms violation)".
 //! - "Reseller ID (or Registered Email Address)": either satisfies it; when
-//!   both are missing `purchase.reseller_id` is asked for. The transaction id
-//!   is required as the rulings say (`purchase.transaction_id`; an order id
-//!   does not replace it). Evidence (`claim.evidence_attachments` > 0) is
-//!   required of every claim, as the rulings list it.
+//!   both are missing `purchase.reseller_id` is asked for. "The Transaction
+//!   ID or Order Number": either satisfies it; when both are missing
+//!   `purchase.transaction_id` is asked for. Evidence
+//!   (`claim.evidence_attachments` > 0) is required of every claim, as the
+//!   rulings list it, charge disputes included.
 //! - A recommended amount (review, information) travels with the same method
-//!   and alternative as a payment.
+//!   and alternative as a payment: the overcharge a charge-dispute review
+//!   recommends too (panel credit, cash as the alternative); a review with
+//!   nothing to recommend has no method.
 //! - The support desk's promise (acknowledge within 4 business hours, resolve
 //!   within 48 business hours, both from submission) is reported for every
 //!   claim; funds dates only for a refund that is paid.
@@ -42,7 +65,9 @@
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::domain::calendar::Calendar;
-use crate::domain::claim::{ClaimReason, ClaimRequest, CustomerType, Language, OutageScope, PriceType, QuoteRequest};
+use crate::domain::claim::{
+    ClaimReason, ClaimRequest, CustomerType, IssueCause, Language, OutageScope, PriceType, QuoteRequest,
+};
 use crate::domain::decision::{
     Compensation, CompensationKind, Decision, Outcome, Reason, ReasonDef, RefundBasis, RefundMethod, Timeline,
 };
@@ -99,8 +124,8 @@ static CREDITS_NOT_DELIVERED: ReasonDef = ReasonDef {
 static CREDITS_DELIVERED: ReasonDef = ReasonDef {
     code: "CREDITS_DELIVERED",
     clause: "§1 Eligible: Non-Delivery of Credits",
-    en: "The credits were added to the reseller panel within 24 business hours of payment; there is no non-delivery to refund.",
-    fr: "Les crédits ont été ajoutés au panel revendeur dans les 24 heures ouvrées suivant le paiement  : la non-livraison n'est pas établie.",
+    en: "The credits were added to the reseller panel within 24 business hours of payment, or before the claim was filed; there is no non-delivery to refund (a refund on top of the credits would pay twice).",
+    fr: "Les crédits ont été ajoutés au panel revendeur dans les 24 heures ouvrées suivant le paiement, ou avant le dépôt de la demande : la non-livraison n'est pas établie (rembourser en plus des crédits reviendrait à payer deux fois).",
 };
 static MINOR_OUTAGE_EXCLUDED: ReasonDef = ReasonDef {
     code: "MINOR_OUTAGE_EXCLUDED",
@@ -119,6 +144,12 @@ static MAJOR_OUTAGE: ReasonDef = ReasonDef {
     clause: "§1 Eligible: Major Unresolvable Service Outage",
     en: "The panel or stream access suffered an unannounced outage of more than 48 consecutive hours: the purchase qualifies for a full refund.",
     fr: "Le panel ou l'accès aux flux a subi une panne non annoncée de plus de 48 heures consécutives : l'achat ouvre droit à un remboursement intégral.",
+};
+static NOT_CORE_SERVICE_OUTAGE: ReasonDef = ReasonDef {
+    code: "NOT_CORE_SERVICE_OUTAGE",
+    clause: "§1 Eligible: Major Unresolvable Service Outage",
+    en: "The outage was caused by the reseller's or end user's side, their internet provider, a third-party app or a channel's source, not by the core Reseller Panel or stream access; only an outage of the core service is refunded.",
+    fr: "La panne provient du côté du revendeur ou de l'utilisateur final, de son fournisseur d'accès, d'une application tierce ou de la source d'une chaîne, et non du panel revendeur ou de l'accès aux flux ; seule une panne du service principal ouvre droit à remboursement.",
 };
 static SINGLE_CHANNEL_EXCLUDED: ReasonDef = ReasonDef {
     code: "SINGLE_CHANNEL_EXCLUDED",
@@ -179,6 +210,7 @@ pub static META: PolicyMeta = PolicyMeta {
         &MINOR_OUTAGE_EXCLUDED,
         &OUTAGE_BELOW_MAJOR_THRESHOLD,
         &MAJOR_OUTAGE,
+        &NOT_CORE_SERVICE_OUTAGE,
         &SINGLE_CHANNEL_EXCLUDED,
         &NOT_AS_DESCRIBED_VERIFY,
         &CHANGE_OF_MIND_EXCLUDED,
@@ -207,7 +239,10 @@ pub fn evaluate(req: &ClaimRequest) -> Outcome {
             !p.reseller_id.is_empty() || !p.purchase_email.is_empty(),
             "purchase.reseller_id",
         )
-        .check(!p.transaction_id.is_empty(), "purchase.transaction_id")
+        .check(
+            !p.transaction_id.is_empty() || !p.order_id.is_empty(),
+            "purchase.transaction_id",
+        )
         .check(!claim.description.is_empty(), "claim.description")
         .check(
             !is_fault(claim.reason) || claim.issue_started_at.is_some(),
@@ -250,9 +285,10 @@ fn decide(req: &ClaimRequest, required: &mut Required) -> Outcome {
         // §1 Not Eligible: "Account suspension/termination of your end-users
         // due to your own improper configuration or management."
         ClaimReason::EndUserMismanagement => deny(&RESELLER_MISMANAGEMENT_EXCLUDED),
-        ClaimReason::BillingError
-        | ClaimReason::DuplicatePayment
-        | ClaimReason::UnauthorizedTransaction
+        // Not one of §1's eligible cases: an agent decides, sized as the
+        // rulings' charge disputes are (never the whole purchase), at any time.
+        ClaimReason::BillingError | ClaimReason::DuplicatePayment => charge_dispute(req, required),
+        ClaimReason::UnauthorizedTransaction
         | ClaimReason::ContentDissatisfaction
         | ClaimReason::SetupDifficulty
         | ClaimReason::WrongPlanSelected
@@ -264,15 +300,20 @@ fn decide(req: &ClaimRequest, required: &mut Required) -> Outcome {
 /// amount to the original payment method as the alternative.
 fn panel_credit(out: Outcome, amount: Money) -> Outcome {
     out.paying(amount, RefundMethod::PanelCredit)
-        .with_alternative(Compensation {
-            amount: Some(amount),
-            ..Compensation::of(CompensationKind::CashRefund)
-        })
+        .with_alternative(cash(amount))
+}
+
+/// "or a refund to the original payment method"
+fn cash(amount: Money) -> Compensation {
+    Compensation {
+        amount: Some(amount),
+        ..Compensation::of(CompensationKind::CashRefund)
+    }
 }
 
 /// The full amount, approved.
 fn approve_full(req: &ClaimRequest, reason: Reason) -> Outcome {
-    panel_credit(Outcome::new(Decision::Approved, reason, paid(req)), paid(req))
+    Outcome::full(reason, paid(req), RefundMethod::PanelCredit).with_alternative(cash(paid(req)))
 }
 
 /// §2 "You must notify us of any issue related to non-delivery or major
@@ -297,14 +338,20 @@ fn within_claim_window(req: &ClaimRequest, start: Option<DateTime<Utc>>, out: Ou
 
 /// §1 Eligible, Non-Delivery of Credits: "The purchased credits were not
 /// added to your Reseller Panel balance within 24 business hours of
-/// successful payment confirmation." Credits added late are still eligible.
+/// successful payment confirmation." Credits that arrived late but before
+/// the claim was filed were delivered all the same: refunding them too would
+/// pay twice. Credits still missing when it was filed are refunded even if
+/// they arrived since (they were late, and the reseller claimed in good faith).
 fn non_delivery(req: &ClaimRequest) -> Outcome {
     let p = &req.purchase;
     let due = META
         .calendar
         .add_business_hours(p.purchased_at, DELIVERY_BUSINESS_HOURS);
     match p.delivered_at.filter(|d| *d <= req.evaluated_at) {
-        Some(delivered) if delivered <= due => Outcome::denied(&CREDITS_DELIVERED, paid(req)),
+        Some(delivered) if delivered <= due || delivered <= req.claim.submitted_at => {
+            Outcome::denied(&CREDITS_DELIVERED, paid(req))
+        }
+        // Delivered after `due` and by `evaluated_at`: the wait is over.
         Some(_) => approve_full(req, &CREDITS_NOT_DELIVERED),
         None if req.evaluated_at < due => common::waiting(&WAITING_PERIOD_RUNNING, req, due),
         None => approve_full(req, &CREDITS_NOT_DELIVERED),
@@ -318,6 +365,11 @@ fn non_delivery(req: &ClaimRequest) -> Outcome {
 /// §5 "Our guarantee covers the core functionality and overall uptime".
 fn outage(req: &ClaimRequest, required: &mut Required) -> Outcome {
     let Some(outage) = req.claim.outage else {
+        // Scope unknown, taken as FULL: a known non-core cause settles it
+        // without the duration.
+        if !core_service_cause(req.claim.cause) {
+            return Outcome::denied(&NOT_CORE_SERVICE_OUTAGE, paid(req));
+        }
         // The duration decides; once supplied, a major outage is paid in full.
         required.check(false, "claim.outage.duration");
         return approve_full(req, &MAJOR_OUTAGE);
@@ -328,6 +380,9 @@ fn outage(req: &ClaimRequest, required: &mut Required) -> Outcome {
         OutageScope::Partial => return review(),
         OutageScope::Full | OutageScope::Unspecified => {}
     }
+    if !core_service_cause(req.claim.cause) {
+        return Outcome::denied(&NOT_CORE_SERVICE_OUTAGE, paid(req));
+    }
     if outage.duration < MINOR_OUTAGE_LIMIT {
         return Outcome::denied(&MINOR_OUTAGE_EXCLUDED, paid(req));
     }
@@ -335,6 +390,34 @@ fn outage(req: &ClaimRequest, required: &mut Required) -> Outcome {
         return review();
     }
     approve_full(req, &MAJOR_OUTAGE)
+}
+
+/// §1 Eligible: "... of the core Reseller Panel or stream access"; §5 "Our
+/// guarantee covers the core functionality and overall uptime of the
+/// Reseller Panel and the majority of the streaming network." An outage on
+/// the reseller's or end user's side, at their ISP, in a third-party app or
+/// at a channel's source is not one of the core service.
+fn core_service_cause(cause: IssueCause) -> bool {
+    !matches!(
+        cause,
+        IssueCause::CustomerSide | IssueCause::Isp | IssueCause::ThirdPartyApp | IssueCause::ChannelSource
+    )
+}
+
+/// `BILLING_ERROR` / `DUPLICATE_PAYMENT`: not an eligible case of §1, so a
+/// review (`POLICY_SILENT_MANUAL_REVIEW`) recommending the overcharge
+/// (`charged - expected`) or the duplicate charge, never the whole purchase,
+/// as panel credit with cash as the alternative like every amount here; a
+/// missing amount is asked for. No §2 deadline: "at any time".
+fn charge_dispute(req: &ClaimRequest, required: &mut Required) -> Outcome {
+    let Some(out) = common::charge_dispute_review(req, required, &POLICY_SILENT) else {
+        return common::silent(&POLICY_SILENT, req);
+    };
+    if out.refund_amount.is_zero() {
+        return out;
+    }
+    let amount = out.refund_amount;
+    panel_credit(out, amount)
 }
 
 /// §1 Not Eligible, Third-Party Compatibility: "Issues arising from the
@@ -382,8 +465,7 @@ pub fn timeline(req: &ClaimRequest, out: &Outcome) -> Timeline {
         funds_earliest: None,
         funds_latest: None,
     };
-    let paid_now = matches!(out.decision, Decision::Approved | Decision::PartiallyApproved);
-    if !paid_now || out.refund_amount.is_zero() {
+    if !out.pays_now() {
         return timeline;
     }
     let decided = req.evaluated_at;
@@ -503,6 +585,7 @@ mod tests {
     fn rule_specific_information_is_asked_after_the_common_fields() {
         let mut req = request(ClaimReason::ServiceOutage, "2026-03-03T10:00:00Z");
         req.purchase.transaction_id.clear();
+        req.purchase.order_id.clear();
         let out = evaluate(&req);
         assert_eq!(out.decision, Decision::NeedsInformation);
         assert_eq!(
@@ -514,6 +597,88 @@ mod tests {
             ]
         );
         assert_eq!(codes(&out), ["MISSING_REQUIRED_INFORMATION", "MAJOR_OUTAGE"]);
+    }
+
+    #[test]
+    fn the_order_number_stands_in_for_the_transaction_id() {
+        let mut req = request(ClaimReason::NonDelivery, "2026-03-03T10:00:00Z");
+        req.purchase.transaction_id.clear();
+        assert_eq!(evaluate(&req).decision, Decision::Approved);
+        req.purchase.order_id.clear();
+        let out = evaluate(&req);
+        assert_eq!(out.decision, Decision::NeedsInformation);
+        assert_eq!(
+            out.missing_information.iter().collect::<Vec<_>>(),
+            ["purchase.transaction_id"]
+        );
+    }
+
+    #[test]
+    fn credits_that_arrived_before_the_claim_were_delivered() {
+        // Due Tuesday 3 March 10:00; delivered late, at 12:00.
+        let mut req = request(ClaimReason::NonDelivery, "2026-03-04T10:00:00Z");
+        req.purchase.delivered_at = Some(t("2026-03-03T12:00:00Z"));
+        req.claim.submitted_at = t("2026-03-03T12:00:00Z");
+        assert_eq!(codes(&evaluate(&req)), ["CREDITS_DELIVERED"]);
+        req.claim.submitted_at = t("2026-03-03T11:59:59Z");
+        let out = evaluate(&req);
+        assert_eq!(out.decision, Decision::Approved);
+        assert_eq!(codes(&out), ["CREDITS_NOT_DELIVERED"]);
+    }
+
+    #[test]
+    fn an_outage_outside_the_core_service_is_denied_at_any_duration() {
+        let mut req = request(ClaimReason::ServiceOutage, "2026-03-20T10:00:00Z");
+        req.claim.issue_started_at = Some(t("2026-03-14T09:00:00Z"));
+        req.claim.outage = Some(Outage {
+            duration: TimeDelta::hours(200),
+            announced: false,
+            scope: OutageScope::Full,
+            resolved: false,
+        });
+        for cause in [
+            IssueCause::CustomerSide,
+            IssueCause::Isp,
+            IssueCause::ThirdPartyApp,
+            IssueCause::ChannelSource,
+        ] {
+            req.claim.cause = cause;
+            let out = evaluate(&req);
+            assert_eq!(out.decision, Decision::Denied, "{cause:?}");
+            assert_eq!(codes(&out), ["NOT_CORE_SERVICE_OUTAGE"], "{cause:?}");
+        }
+        for cause in [
+            IssueCause::Undiagnosed,
+            IssueCause::ServerSide,
+            IssueCause::ForceMajeure,
+        ] {
+            req.claim.cause = cause;
+            assert_eq!(codes(&evaluate(&req)), ["MAJOR_OUTAGE"], "{cause:?}");
+        }
+    }
+
+    #[test]
+    fn a_charge_dispute_is_reviewed_recommending_the_overcharge_at_any_time() {
+        let mut req = request(ClaimReason::BillingError, "2026-05-02T10:00:00Z");
+        req.claim.charged_amount = Some(eur("150.00"));
+        req.claim.expected_amount = Some(eur("120.00"));
+        let out = evaluate(&req);
+        assert_eq!(out.decision, Decision::NeedsReview);
+        assert_eq!(codes(&out), ["POLICY_SILENT_MANUAL_REVIEW"]);
+        assert_eq!(out.refund_amount, eur("30.00"));
+        assert_eq!(out.refund_method, RefundMethod::PanelCredit);
+        assert_eq!(out.claim_deadline, None);
+
+        let mut dup = request(ClaimReason::DuplicatePayment, "2026-03-03T10:00:00Z");
+        dup.claim.duplicate_amount = Some(eur("150.00"));
+        assert_eq!(evaluate(&dup).refund_amount, eur("150.00"));
+        dup.claim.duplicate_amount = None;
+        let out = evaluate(&dup);
+        assert_eq!(out.decision, Decision::NeedsInformation);
+        assert_eq!(
+            out.missing_information.iter().collect::<Vec<_>>(),
+            ["claim.duplicate_amount"]
+        );
     }
 
     #[test]
