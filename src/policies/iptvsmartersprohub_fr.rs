@@ -7,8 +7,8 @@
 //! to the original payment method (§7.3: "par le même mode de paiement").
 //!
 //! Readings where POLICY_RULINGS.md is silent, each checked against the text
-//! (`ACCESS_DELIVERED` and `SERVICE_CONSUMED` are this module's own codes;
-//! every other is the rulings'):
+//! (`SERVICE_CONSUMED` is this module's own code; every other is the
+//! rulings'):
 //! - §8.4 "Fin de Période" is inclusive like every "within" of the rulings: a
 //!   claim submitted exactly 7 days before the end of the term is in its last
 //!   7 days. The 7 days are 7 × 24 h, like every "N days" of the service, so
@@ -388,8 +388,13 @@ fn prolonged(
     if claim.support.compensation_declined {
         // §7.4 "Remboursement Partiel : ... si vous n'avez pas souhaité/pu
         // accepter une solution de rechange (ex. prolongation gratuite de l'abonnement)"
-        return Outcome::share(&COMPENSATION_DECLINED, p.amount_paid, refund, RefundMethod::OriginalPayment)
-            .with_reason(&PROLONGED_OUTAGE);
+        return Outcome::share(
+            &COMPENSATION_DECLINED,
+            p.amount_paid,
+            refund,
+            RefundMethod::OriginalPayment,
+        )
+        .with_reason(&PROLONGED_OUTAGE);
     }
     let mut out = Outcome::new(Decision::OfferCompensation, &PROLONGED_OUTAGE, p.amount_paid)
         .paying(refund, RefundMethod::OriginalPayment);

@@ -361,7 +361,12 @@ fn technical_issue(req: &ClaimRequest, required: &mut Required) -> Outcome {
     if refund.rounded().is_zero() && req.claim.issue_started_at.is_some() {
         return Outcome::denied(&SUBSCRIPTION_USED_UP, p.amount_paid);
     }
-    Outcome::share(&UNRESOLVABLE_TECHNICAL_ISSUE, p.amount_paid, refund, RefundMethod::OriginalPayment)
+    Outcome::share(
+        &UNRESOLVABLE_TECHNICAL_ISSUE,
+        p.amount_paid,
+        refund,
+        RefundMethod::OriginalPayment,
+    )
 }
 
 /// "... or selected the wrong plan and notified us immediately": within 24 h
@@ -595,7 +600,10 @@ mod tests {
         req.purchase.term_months = 0;
         let out = evaluate(&req);
         assert_eq!(out.decision, Decision::NeedsInformation);
-        assert_eq!(out.missing_information.iter().collect::<Vec<_>>(), ["purchase.term_months"]);
+        assert_eq!(
+            out.missing_information.iter().collect::<Vec<_>>(),
+            ["purchase.term_months"]
+        );
     }
 
     #[test]
@@ -624,7 +632,11 @@ mod tests {
 
     #[test]
     fn charge_disputes_pay_the_overcharge_and_keep_chargeback_consequences() {
-        let mut req = request(ClaimReason::BillingError, "2026-04-01T00:00:00Z", "2026-04-02T00:00:00Z");
+        let mut req = request(
+            ClaimReason::BillingError,
+            "2026-04-01T00:00:00Z",
+            "2026-04-02T00:00:00Z",
+        );
         req.claim.charged_amount = Some(eur("40.00"));
         req.claim.expected_amount = Some(eur("30.00"));
         req.claim.chargeback_filed = true;
