@@ -7,28 +7,33 @@
 //! to the original payment method (§7.3: "par le même mode de paiement").
 //!
 //! Readings where POLICY_RULINGS.md is silent, each checked against the text
-//! (`ACCESS_DELIVERED` and `SERVICE_CONSUMED` are this module's own codes;
-//! every other is the rulings'):
+//! (`SERVICE_CONSUMED` is this module's own code; every other is the
+//! rulings'):
 //! - §8.4 "Fin de Période" is inclusive like every "within" of the rulings: a
 //!   claim submitted exactly 7 days before the end of the term is in its last
 //!   7 days. The 7 days are 7 × 24 h, like every "N days" of the service, so
 //!   across a daylight-saving switch the boundary keeps the UTC time of day of
 //!   the term's end. `claim_deadline` (one second earlier) is reported on
 //!   every outcome the rule governs, i.e. all but the exclusions by reason or
-//!   cause. It applies to every reason, a non-receipt claim included: the
-//!   term of an undelivered purchase runs from the purchase, as the common
-//!   ruling says (literal; open, since nothing was ever delivered).
+//!   cause and the claims it spares. Second edition (row 12): it never refuses
+//!   a service not supplied at all (§7.4 "Remboursement Intégral ... lorsque
+//!   le service n'a pas pu être fourni du tout": non-receipt with nothing
+//!   delivered by `submitted_at`) nor a charge dispute (billing error,
+//!   duplicate payment: the merchant had no right to that money); those come
+//!   whenever they come, and carry no `claim_deadline`.
 //! - Causes (§8.2 customer side / ISP, §11 force majeure) exclude fault
 //!   claims only; a billing error, duplicate payment, unauthorized transaction
 //!   or wrong plan has no technical cause. SETUP_DIFFICULTY is §8.2's
 //!   "configuration erronée"/"mauvaise configuration" and is refused.
-//! - §4.3 non-receipt: access delivered within the 48 business hours (and by
-//!   `evaluated_at`) refutes it: DENIED `ACCESS_DELIVERED`, resend offered,
-//!   also when the 48 business hours are still running (the ruling's
-//!   "earlier → WAITING_PERIOD_RUNNING" is read as the case of access not
-//!   yet sent: a `resubmit_after` would promise what the delivery already
-//!   rules out). Delivered later than that, the customer still had nothing
-//!   after 48 business hours ("vous n'avez toujours pas reçu"): eligible.
+//! - §4.3 non-receipt (second edition, row 12): access delivered at or
+//!   before `submitted_at`, on time or late, refutes it ("nous nous engageons
+//!   soit à vous renvoyer les accès": they were sent before the claim):
+//!   DENIED `ACCESS_DELIVERED`, resend offered, no `resubmit_after`. Not
+//!   delivered by `submitted_at` and 48 business hours passed by
+//!   `evaluated_at`: APPROVED in full, even if the access arrived since the
+//!   claim. Earlier: `WAITING_PERIOD_RUNNING`, resubmit at the 48th hour.
+//! - §8.1 abuse "est passible de suspension": the terms-violation denial
+//!   carries `CONSEQUENCE_SUBSCRIPTION_SUSPENSION` (attached by the engine).
 //! - §4.1 outages: an outage claim of undiagnosed cause is taken as server
 //!   side (the service is down for everyone) and an unspecified scope as full;
 //!   PARTIAL / SINGLE_CHANNEL outages and THIRD_PARTY_APP / CHANNEL_SOURCE
@@ -53,8 +58,9 @@
 //!   Unlike smarterspro-officiel, whose list of cases after activation is
 //!   closed, §4 only says "plusieurs situations particulières peuvent donner
 //!   lieu à un remboursement".
-//! - A duplicate payment without `duplicate_amount` (or 0) asks for it and
-//!   shows the amount paid; a billing error without both amounts asks for them.
+//! - §4.2 billing error and duplicate payment: the rulings' charge disputes
+//!   (the overcharge, or `duplicate_amount`); a missing amount is asked for,
+//!   the amount shown being 0, to be determined.
 //! - DIAGNOSIS_PENDING recommends the full amount: what confirmation pays.
 //! - QuoteRefund's NONE window after delivery cites §2 ("une fois que le
 //!   service est activé et consommé, il ne peut être restitué"; §3.3): no
@@ -72,7 +78,8 @@ use crate::domain::claim::{
     ClaimReason, ClaimRequest, CustomerType, IssueCause, Language, OutageScope, PaymentMethod, QuoteRequest,
 };
 use crate::domain::decision::{
-    Compensation, CompensationKind, Decision, Outcome, Reason, ReasonDef, RefundBasis, RefundMethod, Timeline,
+    Compensation, CompensationKind, Consequence, Decision, Outcome, Reason, ReasonDef, RefundBasis, RefundMethod,
+    Timeline,
 };
 use crate::domain::money::Money;
 use crate::domain::term::Term;
@@ -161,34 +168,28 @@ static COMPENSATION_DECLINED: ReasonDef = ReasonDef {
     fr: "Le client a refusé le dédommagement proposé : la période non utilisée depuis le début de la panne lui est remboursée.",
 };
 static BILLING_ERROR_OVERCHARGE: ReasonDef = ReasonDef {
-    code: "BILLING_ERROR_OVERCHARGE",
     clause: "§4.2",
-    en: "The amount charged exceeds the agreed price: the overcharge is refunded.",
-    fr: "Le montant prélevé dépasse le prix convenu : le trop-perçu est remboursé.",
+    ..common::BILLING_ERROR_OVERCHARGE
 };
 static NO_OVERCHARGE: ReasonDef = ReasonDef {
-    code: "NO_OVERCHARGE",
     clause: "§4.2",
-    en: "The amount charged does not exceed the agreed price: there is no overcharge to refund.",
-    fr: "Le montant prélevé ne dépasse pas le prix convenu : il n'y a aucun trop-perçu à rembourser.",
+    ..common::NO_OVERCHARGE
 };
 static DUPLICATE_PAYMENT: ReasonDef = ReasonDef {
-    code: "DUPLICATE_PAYMENT",
     clause: "§4.2",
-    en: "The same order was charged twice: the duplicate payment is refunded.",
-    fr: "La même commande a été prélevée deux fois : le paiement en double est remboursé.",
+    ..common::DUPLICATE_PAYMENT
 };
 static ACCESS_NOT_RECEIVED: ReasonDef = ReasonDef {
     code: "ACCESS_NOT_RECEIVED",
     clause: "§4.3",
-    en: "The access details had still not been received 48 business hours after payment was confirmed: full refund, or the access details sent again if the customer prefers.",
-    fr: "Les identifiants n'avaient toujours pas été reçus 48 heures ouvrées après la validation du paiement : remboursement intégral, ou nouvel envoi des accès si le client le préfère.",
+    en: "No access details had been received when the claim was made, and 48 business hours have passed since payment was confirmed: full refund, or the access details sent again if the customer prefers.",
+    fr: "Aucun identifiant n'avait été reçu au moment de la demande, et 48 heures ouvrées se sont écoulées depuis la validation du paiement : remboursement intégral, ou nouvel envoi des accès si le client le préfère.",
 };
 static ACCESS_DELIVERED: ReasonDef = ReasonDef {
     code: "ACCESS_DELIVERED",
     clause: "§4.3",
-    en: "The access details were delivered within 48 business hours of payment confirmation: non-receipt is not established. They can be sent again.",
-    fr: "Les identifiants ont été transmis dans les 48 heures ouvrées suivant la validation du paiement : la non-réception n'est pas établie. Ils peuvent être renvoyés.",
+    en: "The access details had been delivered before the claim was made, on time or late: non-receipt is not established. They can be sent again.",
+    fr: "Les identifiants avaient été transmis avant la demande, dans les délais ou en retard : la non-réception n'est pas établie. Ils peuvent être renvoyés.",
 };
 static CONFIRMED_INCOMPATIBILITY: ReasonDef = ReasonDef {
     code: "CONFIRMED_INCOMPATIBILITY",
@@ -239,7 +240,8 @@ pub static META: PolicyMeta = PolicyMeta {
         &POLICY_SILENT,
     ],
     terms_violation: &TERMS_VIOLATION,
-    terms_violation_consequence: None,
+    // §8.1 "est passible de suspension et d'aucun remboursement"
+    terms_violation_consequence: Some(Consequence::SubscriptionSuspension),
     unspecified_customer: CustomerType::Consumer,
 };
 
@@ -286,10 +288,24 @@ fn decide(req: &ClaimRequest, required: &mut Required) -> Outcome {
         _ => {}
     }
 
+    // §4.2 and the rulings' charge disputes: the overcharge or the duplicate
+    // charge, whenever they come (no end-of-period refusal).
+    let disputes = common::ChargeDisputeReasons {
+        overcharge: &BILLING_ERROR_OVERCHARGE,
+        no_overcharge: &NO_OVERCHARGE,
+        duplicate: &DUPLICATE_PAYMENT,
+    };
+    if let Some(out) = common::charge_dispute(req, required, &disputes, RefundMethod::OriginalPayment) {
+        return out;
+    }
+
     // §8.4 "Toute demande de remboursement effectuée alors que votre abonnement
-    // touche à sa fin (ou est déjà expiré) ne pourra pas être examinée"
-    let term = Term::new(p.purchased_at, p.delivered_at, p.term_months);
-    let last_days_start = term.map(|t| t.end - END_OF_PERIOD);
+    // touche à sa fin (ou est déjà expiré) ne pourra pas être examinée", but
+    // never a service "pas pu être fourni du tout" (§7.4): nothing delivered
+    // when the non-receipt claim was made.
+    let term = p.term();
+    let not_supplied = claim.reason == ClaimReason::NonDelivery && !p.delivered_by(claim.submitted_at);
+    let last_days_start = term.filter(|_| !not_supplied).map(|t| t.end - END_OF_PERIOD);
     let claim_deadline = last_days_start.map(|t| t - TimeDelta::seconds(1));
     if last_days_start.is_some_and(|start| claim.submitted_at >= start) {
         let mut out = deny(&END_OF_PERIOD_REASON);
@@ -304,8 +320,6 @@ fn decide(req: &ClaimRequest, required: &mut Required) -> Outcome {
 
     let mut out = match claim.reason {
         ClaimReason::ServiceOutage => outage(req, term, required),
-        ClaimReason::BillingError => billing_error(req, required),
-        ClaimReason::DuplicatePayment => duplicate_payment(req, required),
         ClaimReason::NonDelivery => non_receipt(req),
         ClaimReason::DeviceIncompatibility => incompatibility(req, required),
         _ => common::silent(&POLICY_SILENT, req),
@@ -374,14 +388,13 @@ fn prolonged(
     if claim.support.compensation_declined {
         // §7.4 "Remboursement Partiel : ... si vous n'avez pas souhaité/pu
         // accepter une solution de rechange (ex. prolongation gratuite de l'abonnement)"
-        let decision = if refund.rounded() == p.amount_paid.rounded() {
-            Decision::Approved
-        } else {
-            Decision::PartiallyApproved
-        };
-        return Outcome::new(decision, &COMPENSATION_DECLINED, p.amount_paid)
-            .paying(refund, RefundMethod::OriginalPayment)
-            .with_reason(&PROLONGED_OUTAGE);
+        return Outcome::share(
+            &COMPENSATION_DECLINED,
+            p.amount_paid,
+            refund,
+            RefundMethod::OriginalPayment,
+        )
+        .with_reason(&PROLONGED_OUTAGE);
     }
     let mut out = Outcome::new(Decision::OfferCompensation, &PROLONGED_OUTAGE, p.amount_paid)
         .paying(refund, RefundMethod::OriginalPayment);
@@ -393,54 +406,24 @@ fn prolonged(
     out
 }
 
-/// §4.2 "prélève un montant erroné (inférieur ou supérieur au prix initial
-/// convenu)" ... "le remboursement du trop-perçu": only an overcharge is refunded.
-fn billing_error(req: &ClaimRequest, required: &mut Required) -> Outcome {
-    let claim = &req.claim;
-    required
-        .check(claim.charged_amount.is_some(), "claim.charged_amount")
-        .check(claim.expected_amount.is_some(), "claim.expected_amount");
-    if claim.charged_amount.is_none() || claim.expected_amount.is_none() {
-        return Outcome::new(Decision::Approved, &BILLING_ERROR_OVERCHARGE, paid(req));
-    }
-    match common::overcharge(req) {
-        Some(overcharge) => Outcome::new(Decision::Approved, &BILLING_ERROR_OVERCHARGE, paid(req))
-            .paying(overcharge.min(paid(req)), RefundMethod::OriginalPayment),
-        None => Outcome::denied(&NO_OVERCHARGE, paid(req)),
-    }
-}
-
-/// §4.2 "Dans le cas où le Site prélève deux fois la même commande": the
-/// duplicate charge, never more than was paid.
-fn duplicate_payment(req: &ClaimRequest, required: &mut Required) -> Outcome {
-    let disputes = common::ChargeDisputeReasons {
-        overcharge: &DUPLICATE_PAYMENT,
-        no_overcharge: &DUPLICATE_PAYMENT,
-        duplicate: &DUPLICATE_PAYMENT,
-    };
-    common::charge_dispute(req, required, &disputes, RefundMethod::OriginalPayment)
-        .unwrap_or_else(|| Outcome::denied(&DUPLICATE_PAYMENT, paid(req)))
-}
-
 /// §4.3 "Si, après 48 heures ouvrées suivant la validation de votre paiement,
 /// vous n'avez toujours pas reçu les informations vous permettant d'activer
 /// l'abonnement ... nous nous engageons soit à vous renvoyer les accès, soit à
 /// procéder à un remboursement".
 fn non_receipt(req: &ClaimRequest) -> Outcome {
     let p = &req.purchase;
+    let resend = Compensation::of(CompensationKind::ResendAccess);
+    // Sent before the claim, on time or late: "renvoyer les accès" is all that is owed.
+    if p.delivered_by(req.claim.submitted_at) {
+        return Outcome::denied(&ACCESS_DELIVERED, p.amount_paid).with_alternative(resend);
+    }
     let deadline = META
         .calendar
         .add_business_hours(p.purchased_at, DELIVERY_BUSINESS_HOURS);
-    let resend = Compensation::of(CompensationKind::ResendAccess);
-    if p.delivered_at.is_some_and(|d| d <= deadline.min(req.evaluated_at)) {
-        return Outcome::denied(&ACCESS_DELIVERED, p.amount_paid).with_alternative(resend);
-    }
     if req.evaluated_at < deadline {
         return common::waiting(&WAITING_PERIOD_RUNNING, req, deadline);
     }
-    Outcome::new(Decision::Approved, &ACCESS_NOT_RECEIVED, p.amount_paid)
-        .paying(p.amount_paid, RefundMethod::OriginalPayment)
-        .with_alternative(resend)
+    Outcome::full(&ACCESS_NOT_RECEIVED, p.amount_paid, RefundMethod::OriginalPayment).with_alternative(resend)
 }
 
 /// §4.4 "l'IPTV Premium s'avère totalement incompatible avec vos appareils,
@@ -454,12 +437,12 @@ fn incompatibility(req: &ClaimRequest, required: &mut Required) -> Outcome {
         return Outcome::denied(&CUSTOMER_SIDE_ISSUE_EXCLUDED, paid(req));
     }
     required.check(meets.is_some(), "claim.device_meets_minimum_requirements");
-    let out = if claim.support.incompatibility_confirmed {
-        Outcome::new(Decision::Approved, &CONFIRMED_INCOMPATIBILITY, paid(req))
+    if claim.support.incompatibility_confirmed {
+        Outcome::full(&CONFIRMED_INCOMPATIBILITY, paid(req), RefundMethod::OriginalPayment)
     } else {
         Outcome::new(Decision::NeedsReview, &DIAGNOSIS_PENDING, paid(req))
-    };
-    out.paying(paid(req), RefundMethod::OriginalPayment)
+            .paying(paid(req), RefundMethod::OriginalPayment)
+    }
 }
 
 /// §7.1 "répondre ... sous 5 à 7 jours ouvrés au maximum"; §7.2 "10 jours
@@ -470,8 +453,7 @@ pub fn timeline(req: &ClaimRequest, out: &Outcome) -> Timeline {
     let cal = META.calendar;
     let acknowledge_by = cal.add_business_days(req.claim.submitted_at, ACKNOWLEDGE_BUSINESS_DAYS);
     let decide_by = cal.add_business_days(acknowledge_by, DECIDE_BUSINESS_DAYS);
-    let paying =
-        !out.refund_amount.is_zero() && matches!(out.decision, Decision::Approved | Decision::PartiallyApproved);
+    let paying = out.pays_now();
     Timeline {
         acknowledge_by: Some(acknowledge_by),
         decide_by: Some(decide_by),
@@ -530,15 +512,34 @@ mod tests {
 
     #[test]
     fn the_last_seven_days_include_their_first_instant() {
-        let mut req = request(ClaimReason::DuplicatePayment, "2025-04-24T00:00:00Z");
-        req.claim.duplicate_amount = Some(eur("30.00"));
+        let mut req = request(ClaimReason::NotAsDescribed, "2025-04-24T00:00:00Z");
         let out = evaluate(&req);
         assert_eq!(codes(&out), ["END_OF_PERIOD"]);
         assert_eq!(out.claim_deadline, Some(t("2025-04-23T23:59:59Z")));
         req.claim.submitted_at = t("2025-04-23T23:59:59Z");
         let out = evaluate(&req);
-        assert_eq!(codes(&out), ["DUPLICATE_PAYMENT"]);
+        assert_eq!(codes(&out), ["POLICY_SILENT_MANUAL_REVIEW"]);
         assert_eq!(out.claim_deadline, Some(t("2025-04-23T23:59:59Z")));
+    }
+
+    #[test]
+    fn charge_disputes_and_unsupplied_service_ignore_the_end_of_period() {
+        let mut req = request(ClaimReason::DuplicatePayment, "2025-05-20T00:00:00Z");
+        req.claim.duplicate_amount = Some(eur("30.00"));
+        let out = evaluate(&req).finish();
+        assert_eq!(codes(&out), ["DUPLICATE_PAYMENT"]);
+        assert_eq!(out.refund_amount, eur("30.00"));
+        assert_eq!(out.claim_deadline, None);
+        req.claim.reason = ClaimReason::BillingError;
+        req.claim.charged_amount = Some(eur("30.00"));
+        req.claim.expected_amount = Some(eur("25.00"));
+        assert_eq!(evaluate(&req).finish().refund_amount, eur("5.00"));
+        // Never delivered: the term (from the purchase) is long over, still paid in full.
+        req.claim.reason = ClaimReason::NonDelivery;
+        req.purchase.delivered_at = None;
+        let out = evaluate(&req).finish();
+        assert_eq!(codes(&out), ["ACCESS_NOT_RECEIVED"]);
+        assert_eq!(out.claim_deadline, None);
     }
 
     #[test]
@@ -585,12 +586,14 @@ mod tests {
     }
 
     #[test]
-    fn late_delivery_still_counts_as_non_receipt() {
+    fn access_delivered_before_the_claim_refutes_non_receipt_even_late() {
         // Tue 1 Apr 2025 02:00 Paris: 48 business hours end Thu 3 Apr 02:00 Paris (00:00Z).
         let mut req = request(ClaimReason::NonDelivery, "2025-04-04T00:00:00Z");
-        req.purchase.delivered_at = Some(t("2025-04-03T00:00:00Z"));
+        req.purchase.delivered_at = Some(t("2025-04-03T12:00:00Z"));
         assert_eq!(codes(&evaluate(&req)), ["ACCESS_DELIVERED"]);
-        req.purchase.delivered_at = Some(t("2025-04-03T00:00:01Z"));
+        req.purchase.delivered_at = Some(t("2025-04-04T00:00:00Z"));
+        assert_eq!(codes(&evaluate(&req)), ["ACCESS_DELIVERED"]);
+        req.purchase.delivered_at = Some(t("2025-04-04T00:00:01Z"));
         assert_eq!(codes(&evaluate(&req)), ["ACCESS_NOT_RECEIVED"]);
     }
 }

@@ -26,8 +26,25 @@
 //!   was sent, nothing in the text decides them: review, nothing recommended
 //!   (Silence). The delivery instant itself belongs to "before", as in the
 //!   quote, whose FULL window includes its end.
-//! - A billing error (not a duplicate, not an order error) and an outage not
-//!   (yet) resolved are not addressed: review, nothing recommended.
+//! - Outages (second edition, row 11). Only a *resolved* outage can be a
+//!   "temporary outage ... resolved within a reasonable time": announced
+//!   maintenance, or one resolved within 48 h (inclusive: exactly 48 h is
+//!   still reasonable), is excluded (`TEMPORARY_OUTAGE_EXCLUDED`). A resolved
+//!   outage longer than 48 h goes to review (`PROLONGED_OUTAGE_REVIEW`),
+//!   recommending the outage's share of the term, amount × duration / term in
+//!   whole seconds, capped at the amount; without a term the share cannot be
+//!   measured, so the claim asks for `purchase.term_months` (showing 0). The
+//!   ruling says "server-side": every cause the text does not exclude
+//!   outright (server side, undiagnosed, channel source, force majeure, i.e.
+//!   "maintenance or external providers") is read as such, since the
+//!   customer-side, ISP and third-party causes are refused before. Scope is
+//!   not looked at (the text does not distinguish it; an agent reviews). An
+//!   unresolved outage, or one reported without its details (the contract's
+//!   `resolved` defaults to false), is a "technical issue we cannot resolve":
+//!   the technical-issue rule decides it.
+//! - Charge disputes (row 7): `BILLING_ERROR` and `DUPLICATE_PAYMENT` go
+//!   through the rulings' common rule; a missing amount is asked for and the
+//!   amount shown is 0, to be determined, never the whole purchase.
 //! - Setup difficulty is a device problem "on your side" (What Is NOT Covered #1).
 //! - Causes (customer side, ISP, third-party app) exclude fault claims only;
 //!   payment claims (billing error, duplicate, unauthorized, wrong plan) have
@@ -42,13 +59,12 @@
 //!   shows the unused share from `submitted_at` (the least that would be
 //!   paid: the issue had begun by then); without a term it asks for
 //!   `purchase.term_months` too, showing 0.
-//! - A duplicate payment without `duplicate_amount` (or with 0) asks for it
-//!   and shows the amount paid (the same order charged twice).
 //! - The text's "How to Request a Refund" list is empty; only the fields an
 //!   amount needs are required, and only when the claim is not denied.
 //! - "Before opening a dispute ... contact us first": a chargeback is "without
 //!   prior contact" when `support.contacted` is false. The consequences go
-//!   with any decision of this module. A terms violation is decided by the
+//!   with any decision of this module, charge disputes included (the rulings:
+//!   "they answer the chargeback, not the claim"). A terms violation is decided by the
 //!   engine before this module runs, so it carries none (open: the text's
 //!   right to suspend does not depend on the claim's merits).
 //! - Terms violation: the text has no such clause; the ruling applies it to
@@ -59,11 +75,12 @@
 use chrono::TimeDelta;
 
 use crate::domain::calendar::Calendar;
-use crate::domain::claim::{ClaimReason, ClaimRequest, CustomerType, IssueCause, Language, QuoteRequest};
+use crate::domain::claim::{ClaimReason, ClaimRequest, CustomerType, IssueCause, Language, Outage, QuoteRequest};
 use crate::domain::decision::{
     Compensation, CompensationKind, Consequence, Decision, Outcome, Reason, ReasonDef, RefundBasis, RefundMethod,
     Timeline,
 };
+use crate::domain::money::Money;
 use crate::domain::term::Term;
 
 use super::common::{self, paid, Required};
@@ -73,6 +90,8 @@ use super::{PolicyMeta, Segment, Segments};
 const DELIVERY_BUSINESS_HOURS: u32 = 48;
 /// "selected the wrong plan and notified us immediately": within 24 h (ruling).
 const ORDER_ERROR_WINDOW: TimeDelta = TimeDelta::hours(24);
+/// "resolved within a reasonable time": 48 h or less, inclusive (ruling).
+const REASONABLE_OUTAGE: TimeDelta = TimeDelta::hours(48);
 /// "usually takes 3 to 10 business days to appear in your account"
 const FUNDS_EARLIEST_BUSINESS_DAYS: u32 = 3;
 const FUNDS_LATEST_BUSINESS_DAYS: u32 = 10;
@@ -125,10 +144,16 @@ static SUBSCRIPTION_USED_UP: ReasonDef = ReasonDef {
     fr: "L'incident a commencé alors que la période d'abonnement était terminée (ou sur le point de l'être) : il ne reste aucune période non utilisée à rembourser.",
 };
 static DUPLICATE_PAYMENT: ReasonDef = ReasonDef {
-    code: "DUPLICATE_PAYMENT",
     clause: "When a Refund May Be Considered #2",
-    en: "The same order was paid twice: the duplicate charge is refunded.",
-    fr: "La même commande a été payée deux fois : le paiement en double est remboursé.",
+    ..common::DUPLICATE_PAYMENT
+};
+static BILLING_ERROR_OVERCHARGE: ReasonDef = ReasonDef {
+    clause: "When a Refund May Be Considered #2 (ruling: charge disputes)",
+    ..common::BILLING_ERROR_OVERCHARGE
+};
+static NO_OVERCHARGE: ReasonDef = ReasonDef {
+    clause: "When a Refund May Be Considered #2 (ruling: charge disputes)",
+    ..common::NO_OVERCHARGE
 };
 static ORDER_ERROR: ReasonDef = ReasonDef {
     code: "ORDER_ERROR",
@@ -169,8 +194,14 @@ static PERSONAL_PREFERENCE_EXCLUDED: ReasonDef = ReasonDef {
 static TEMPORARY_OUTAGE_EXCLUDED: ReasonDef = ReasonDef {
     code: "TEMPORARY_OUTAGE_EXCLUDED",
     clause: "What Is NOT Covered #4",
-    en: "The outage was temporary and has been resolved; temporary outages caused by maintenance or external providers are not refunded.",
-    fr: "La panne était temporaire et a été résolue ; les interruptions temporaires dues à une maintenance ou à des prestataires externes ne sont pas remboursées.",
+    en: "The outage was announced maintenance, or was resolved within 48 hours, a reasonable time; temporary outages caused by maintenance or external providers are not refunded.",
+    fr: "La panne était une maintenance annoncée, ou a été résolue en 48 heures au plus, soit dans un délai raisonnable ; les interruptions temporaires dues à une maintenance ou à des prestataires externes ne sont pas remboursées.",
+};
+static PROLONGED_OUTAGE_REVIEW: ReasonDef = ReasonDef {
+    code: "PROLONGED_OUTAGE_REVIEW",
+    clause: "What Is NOT Covered #4 (ruling: resolved after more than 48 h)",
+    en: "The outage was resolved, but only after more than 48 hours, not within a reasonable time: an agent must decide; the recommended amount is the outage's share of the subscription term.",
+    fr: "La panne a été résolue, mais au bout de plus de 48 heures, et non dans un délai raisonnable : un agent doit trancher ; le montant recommandé correspond à la part de la durée d'abonnement couverte par la panne.",
 };
 static NO_REFUND_FOR_UNUSED_TIME: ReasonDef = ReasonDef {
     code: "NO_REFUND_FOR_UNUSED_TIME",
@@ -198,12 +229,15 @@ pub static META: PolicyMeta = PolicyMeta {
         &THIRD_PARTY_CHANGE_EXCLUDED,
         &PERSONAL_PREFERENCE_EXCLUDED,
         &TEMPORARY_OUTAGE_EXCLUDED,
+        &PROLONGED_OUTAGE_REVIEW,
         &NOT_DELIVERED,
         &WAITING_PERIOD_RUNNING,
         &ACCESS_DELIVERED,
         &UNRESOLVABLE_TECHNICAL_ISSUE,
         &TROUBLESHOOTING_REQUIRED,
         &SUBSCRIPTION_USED_UP,
+        &BILLING_ERROR_OVERCHARGE,
+        &NO_OVERCHARGE,
         &DUPLICATE_PAYMENT,
         &ORDER_ERROR,
         &ORDER_ERROR_LATE,
@@ -237,6 +271,16 @@ fn decide(req: &ClaimRequest, required: &mut Required) -> Outcome {
     let claim = &req.claim;
     let deny = |reason: Reason| Outcome::denied(reason, paid(req));
 
+    // Charge disputes (rulings): the overcharge or the duplicate charge, at any time.
+    let disputes = common::ChargeDisputeReasons {
+        overcharge: &BILLING_ERROR_OVERCHARGE,
+        no_overcharge: &NO_OVERCHARGE,
+        duplicate: &DUPLICATE_PAYMENT,
+    };
+    if let Some(out) = common::charge_dispute(req, required, &disputes, RefundMethod::OriginalPayment) {
+        return out;
+    }
+
     // "What Is NOT Covered"
     if !claim.reason.is_payment() {
         match claim.cause {
@@ -255,7 +299,6 @@ fn decide(req: &ClaimRequest, required: &mut Required) -> Outcome {
         ClaimReason::SetupDifficulty => deny(&CUSTOMER_SIDE_ISSUE_EXCLUDED),
         ClaimReason::NonDelivery => non_delivery(req),
         ClaimReason::TechnicalIssue => technical_issue(req, required),
-        ClaimReason::DuplicatePayment => duplicate_payment(req, required),
         ClaimReason::WrongPlanSelected => order_error(req),
         // "Unauthorized transaction — your payment method was used without your
         // authorization (subject to investigation)"
@@ -265,8 +308,9 @@ fn decide(req: &ClaimRequest, required: &mut Required) -> Outcome {
             paid(req),
         )
         .paying(paid(req), RefundMethod::OriginalPayment),
-        ClaimReason::ServiceOutage => outage(req),
-        ClaimReason::BillingError => common::silent(&POLICY_SILENT, req),
+        ClaimReason::ServiceOutage => outage(req, required),
+        // Decided above as charge disputes.
+        ClaimReason::BillingError | ClaimReason::DuplicatePayment => common::silent(&POLICY_SILENT, req),
         ClaimReason::NotAsDescribed
         | ClaimReason::DeviceIncompatibility
         | ClaimReason::ServerSwitchRequest
@@ -290,9 +334,7 @@ fn non_delivery(req: &ClaimRequest) -> Outcome {
     if req.evaluated_at < deadline {
         return common::waiting(&WAITING_PERIOD_RUNNING, req, deadline);
     }
-    Outcome::new(Decision::Approved, &NOT_DELIVERED, p.amount_paid)
-        .paying(p.amount_paid, RefundMethod::OriginalPayment)
-        .with_alternative(resend)
+    Outcome::full(&NOT_DELIVERED, p.amount_paid, RefundMethod::OriginalPayment).with_alternative(resend)
 }
 
 /// "Technical issues we cannot resolve — a persistent problem that makes
@@ -305,7 +347,7 @@ fn technical_issue(req: &ClaimRequest, required: &mut Required) -> Outcome {
     }
     let p = &req.purchase;
     required.check(req.claim.issue_started_at.is_some(), "claim.issue_started_at");
-    let Some(term) = Term::new(p.purchased_at, p.delivered_at, p.term_months) else {
+    let Some(term) = p.term() else {
         // Without a term nothing can be prorated: ask for it, showing nothing yet.
         required.check(false, "purchase.term_months");
         return Outcome::new(
@@ -319,24 +361,12 @@ fn technical_issue(req: &ClaimRequest, required: &mut Required) -> Outcome {
     if refund.rounded().is_zero() && req.claim.issue_started_at.is_some() {
         return Outcome::denied(&SUBSCRIPTION_USED_UP, p.amount_paid);
     }
-    let decision = if refund.rounded() == p.amount_paid.rounded() {
-        Decision::Approved
-    } else {
-        Decision::PartiallyApproved
-    };
-    Outcome::new(decision, &UNRESOLVABLE_TECHNICAL_ISSUE, p.amount_paid).paying(refund, RefundMethod::OriginalPayment)
-}
-
-/// "Duplicate payment or order error — you accidentally paid twice": the
-/// extra charge, never more than was paid.
-fn duplicate_payment(req: &ClaimRequest, required: &mut Required) -> Outcome {
-    let disputes = common::ChargeDisputeReasons {
-        overcharge: &DUPLICATE_PAYMENT,
-        no_overcharge: &DUPLICATE_PAYMENT,
-        duplicate: &DUPLICATE_PAYMENT,
-    };
-    common::charge_dispute(req, required, &disputes, RefundMethod::OriginalPayment)
-        .unwrap_or_else(|| Outcome::denied(&DUPLICATE_PAYMENT, paid(req)))
+    Outcome::share(
+        &UNRESOLVABLE_TECHNICAL_ISSUE,
+        p.amount_paid,
+        refund,
+        RefundMethod::OriginalPayment,
+    )
 }
 
 /// "... or selected the wrong plan and notified us immediately": within 24 h
@@ -345,22 +375,45 @@ fn order_error(req: &ClaimRequest) -> Outcome {
     let p = &req.purchase;
     let deadline = p.purchased_at + ORDER_ERROR_WINDOW;
     let mut out = if req.claim.submitted_at <= deadline {
-        Outcome::new(Decision::Approved, &ORDER_ERROR, p.amount_paid)
+        Outcome::full(&ORDER_ERROR, p.amount_paid, RefundMethod::OriginalPayment)
     } else {
         Outcome::new(Decision::NeedsReview, &ORDER_ERROR_LATE, p.amount_paid)
-    }
-    .paying(p.amount_paid, RefundMethod::OriginalPayment);
+            .paying(p.amount_paid, RefundMethod::OriginalPayment)
+    };
     out.claim_deadline = Some(deadline);
     out
 }
 
 /// "Temporary outages caused by maintenance or external providers resolved
-/// within a reasonable time" are not covered; an unresolved one is not addressed.
-fn outage(req: &ClaimRequest) -> Outcome {
-    match req.claim.outage {
-        Some(outage) if outage.resolved => Outcome::denied(&TEMPORARY_OUTAGE_EXCLUDED, paid(req)),
-        _ => common::silent(&POLICY_SILENT, req),
+/// within a reasonable time" are not covered: announced maintenance, or an
+/// outage resolved within 48 h. Resolved later, an agent reviews it; not
+/// resolved, it is a "technical issue we cannot resolve".
+fn outage(req: &ClaimRequest, required: &mut Required) -> Outcome {
+    let outage = match req.claim.outage {
+        Some(outage) if outage.resolved => outage,
+        _ => return technical_issue(req, required),
+    };
+    if outage.announced || outage.duration <= REASONABLE_OUTAGE {
+        return Outcome::denied(&TEMPORARY_OUTAGE_EXCLUDED, paid(req));
     }
+    let review = Outcome::new(Decision::NeedsReview, &PROLONGED_OUTAGE_REVIEW, paid(req));
+    let Some(term) = req.purchase.term() else {
+        // The share of a term cannot be measured without one: ask for it.
+        required.check(false, "purchase.term_months");
+        return review;
+    };
+    match outage_share(req.purchase.amount_paid, term, outage) {
+        Some(share) => review.paying(share, RefundMethod::OriginalPayment),
+        // Overflow: nothing recommended, the agent measures it.
+        None => review,
+    }
+}
+
+/// `amount x outage duration / term`, in whole seconds, capped at the amount.
+fn outage_share(amount: Money, term: Term, outage: Outage) -> Option<Money> {
+    let total = (term.end - term.start).num_seconds();
+    let share = amount.scaled(outage.duration.num_seconds(), total)?;
+    Some(share.min(amount))
 }
 
 /// "No partial refund for unused time": once the access details were sent
@@ -379,7 +432,7 @@ fn unused_time(req: &ClaimRequest) -> Outcome {
 /// "If a refund is approved, we will process it using the same payment method
 /// ... usually takes 3 to 10 business days to appear in your account."
 pub fn timeline(req: &ClaimRequest, out: &Outcome) -> Timeline {
-    if out.refund_amount.is_zero() || !matches!(out.decision, Decision::Approved | Decision::PartiallyApproved) {
+    if !out.pays_now() {
         return Timeline::default();
     }
     let cal = META.calendar;
@@ -509,5 +562,94 @@ mod tests {
         );
         req.claim.support.contacted = true;
         assert!(evaluate(&req).consequences.is_empty());
+    }
+
+    #[test]
+    fn resolved_outage_longer_than_48_hours_goes_to_review_with_its_share() {
+        // A 30-day term (1 Apr -> 1 May 2026).
+        let mut req = request(
+            ClaimReason::ServiceOutage,
+            "2026-04-01T00:00:00Z",
+            "2026-04-20T00:00:00Z",
+        );
+        req.purchase.delivered_at = Some(t("2026-04-01T00:00:00Z"));
+        req.claim.cause = IssueCause::ServerSide;
+        let resolved = |seconds: i64| Outage {
+            duration: TimeDelta::seconds(seconds),
+            resolved: true,
+            ..Outage::default()
+        };
+        req.claim.outage = Some(resolved(172_800));
+        assert_eq!(codes(&evaluate(&req)), ["TEMPORARY_OUTAGE_EXCLUDED"]);
+        req.claim.outage = Some(resolved(172_801));
+        let out = evaluate(&req).finish();
+        assert_eq!(out.decision, Decision::NeedsReview);
+        assert_eq!(codes(&out), ["PROLONGED_OUTAGE_REVIEW"]);
+        // 30.00 x 172801 / 2592000 = 2.0000115...
+        assert_eq!(out.refund_amount, eur("2.00"));
+        // Announced maintenance is excluded however long.
+        req.claim.outage = Some(Outage {
+            announced: true,
+            ..resolved(1_000_000)
+        });
+        assert_eq!(codes(&evaluate(&req)), ["TEMPORARY_OUTAGE_EXCLUDED"]);
+        // Longer than the term: capped at the amount.
+        req.claim.outage = Some(resolved(3_000_000));
+        assert_eq!(evaluate(&req).finish().refund_amount, eur("30.00"));
+        // Without a term: ask for it.
+        req.purchase.term_months = 0;
+        let out = evaluate(&req);
+        assert_eq!(out.decision, Decision::NeedsInformation);
+        assert_eq!(
+            out.missing_information.iter().collect::<Vec<_>>(),
+            ["purchase.term_months"]
+        );
+    }
+
+    #[test]
+    fn unresolved_outage_is_a_technical_issue() {
+        let mut req = request(
+            ClaimReason::ServiceOutage,
+            "2026-04-01T00:00:00Z",
+            "2026-04-20T00:00:00Z",
+        );
+        req.purchase.delivered_at = Some(t("2026-04-01T00:00:00Z"));
+        req.claim.outage = Some(Outage {
+            duration: TimeDelta::hours(100),
+            ..Outage::default()
+        });
+        assert_eq!(codes(&evaluate(&req)), ["TROUBLESHOOTING_REQUIRED"]);
+        req.claim.support = SupportHistory {
+            contacted: true,
+            troubleshooting_completed: true,
+            ..SupportHistory::default()
+        };
+        req.claim.issue_started_at = Some(t("2026-04-11T00:00:00Z"));
+        let out = evaluate(&req).finish();
+        assert_eq!(codes(&out), ["UNRESOLVABLE_TECHNICAL_ISSUE"]);
+        assert_eq!(out.refund_amount, eur("20.00"));
+    }
+
+    #[test]
+    fn charge_disputes_pay_the_overcharge_and_keep_chargeback_consequences() {
+        let mut req = request(
+            ClaimReason::BillingError,
+            "2026-04-01T00:00:00Z",
+            "2026-04-02T00:00:00Z",
+        );
+        req.claim.charged_amount = Some(eur("40.00"));
+        req.claim.expected_amount = Some(eur("30.00"));
+        req.claim.chargeback_filed = true;
+        let out = evaluate(&req).finish();
+        assert_eq!(out.decision, Decision::Approved);
+        assert_eq!(out.refund_amount, eur("10.00"));
+        assert_eq!(codes(&out), ["BILLING_ERROR_OVERCHARGE", "CHARGEBACK_WITHOUT_CONTACT"]);
+        assert_eq!(out.consequences.len(), 2);
+        req.claim.charged_amount = Some(eur("30.00"));
+        assert_eq!(codes(&evaluate(&req)), ["NO_OVERCHARGE", "CHARGEBACK_WITHOUT_CONTACT"]);
+        req.claim.reason = ClaimReason::DuplicatePayment;
+        let out = evaluate(&req).finish();
+        assert_eq!(out.decision, Decision::NeedsInformation);
+        assert_eq!(out.refund_amount, eur("0.00"));
     }
 }
