@@ -8,10 +8,11 @@ FROM rust:1.95-slim-bookworm AS build
 WORKDIR /src
 
 # Dependencies first, in their own layer: the manifest, the lock file, the
-# build script and the wire contract, with empty stand-ins for the crate's
-# targets. This layer is rebuilt only when one of those files changes.
+# build script with its inputs (the wire contract and the holiday table),
+# with empty stand-ins for the crate's targets. This layer is rebuilt only when one of those files changes.
 COPY Cargo.toml Cargo.lock build.rs ./
 COPY proto ./proto
+COPY data ./data
 COPY deploy/docker/stub-targets.sh /usr/local/bin/stub-targets
 RUN sh /usr/local/bin/stub-targets \
  && cargo build --release --locked \
