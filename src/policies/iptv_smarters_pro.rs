@@ -484,7 +484,10 @@ mod tests {
         req.claim.charged_amount = Some(eur("39.99"));
         let out = evaluate(&req);
         assert_eq!(out.decision, Decision::NeedsInformation);
-        assert_eq!(codes(&out), ["MISSING_REQUIRED_INFORMATION", "BILLING_ERROR_OVERCHARGE"]);
+        assert_eq!(
+            codes(&out),
+            ["MISSING_REQUIRED_INFORMATION", "BILLING_ERROR_OVERCHARGE"]
+        );
         assert_eq!(
             out.missing_information.iter().collect::<Vec<_>>(),
             ["purchase.order_id", "claim.expected_amount"]
