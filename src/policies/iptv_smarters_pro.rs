@@ -2,19 +2,26 @@
 //!
 //! Refunds go to the original payment method. Clauses cite the text's
 //! headings and bullet numbers ("Refund Conditions #2" is the second bullet
-//! under "Refund Conditions"). The text has no terms-of-service clause: the
-//! rulings' terms violation cites its opening ("we are happy to offer a refund
-//! under the conditions below"), marked "(ruling: terms violation)".
+//! under "Refund Conditions"). The text has no terms-of-service clause and no
+//! billing clause: the rulings' terms violation cites its opening ("we are
+//! happy to offer a refund under the conditions below"), marked "(ruling:
+//! terms violation)", and the rulings' charge disputes cite the same opening,
+//! marked "(ruling: charge disputes)".
 //!
 //! Readings where the rulings are silent:
+//! - Charge disputes (`BILLING_ERROR`, `DUPLICATE_PAYMENT`) come before the
+//!   text's exclusions: they are about money the merchant had no right to,
+//!   refunded "at any time, in every policy", so neither an adult-content flag,
+//!   a customer-side cause nor a partial outage attached to the claim blocks
+//!   them. Only the terms violation (applied by the engine) comes first.
 //! - An outage claim whose cause is not yet diagnosed is taken as server side
 //!   (the reason means "down for everyone"), and one whose scope is
-//!   unspecified as FULL; an outage blamed on a third-party app or force
-//!   majeure is not addressed by the text (manual review).
+//!   unspecified as FULL; an outage blamed on force majeure is not addressed
+//!   by the text (manual review).
 //! - Every missing field is asked at once, `MISSING_REQUIRED_INFORMATION`
 //!   once: the order number first, then what the rule needs to size the
 //!   refund (`claim.outage.duration`, `claim.support.first_contacted_at`,
-//!   `purchase.term_months`).
+//!   `purchase.term_months`, the disputed amounts).
 //! - A prorated refund that comes to the whole amount (nothing delivered yet)
 //!   is APPROVED rather than PARTIALLY_APPROVED: the contract's APPROVED is
 //!   "refund_amount equals amount paid".
@@ -22,11 +29,6 @@
 //!   QuoteRefund schedule keeps the prorated (here: full) window open instead
 //!   of closing it at the end of a term that never started, so the quote and
 //!   EvaluateClaim agree.
-//! - A billing error or duplicate payment is one of the ruling's "any other
-//!   reason": within 48 h the purchase is refunded in full, later the unused
-//!   share, as QuoteRefund quotes; the overcharge cap of the rulings' money
-//!   rule is read as applying to refunds sized by the overcharge (other
-//!   policies' billing rules), which this text has none of.
 
 use chrono::TimeDelta;
 
@@ -67,6 +69,23 @@ static WAITING_PERIOD_RUNNING: ReasonDef = ReasonDef {
     clause: "Refund Conditions #2",
     ..common::WAITING_PERIOD_RUNNING
 };
+static BILLING_ERROR_OVERCHARGE: ReasonDef = ReasonDef {
+    clause: "Refund Policy (ruling: charge disputes)",
+    ..common::BILLING_ERROR_OVERCHARGE
+};
+static NO_OVERCHARGE: ReasonDef = ReasonDef {
+    clause: "Refund Policy (ruling: charge disputes)",
+    ..common::NO_OVERCHARGE
+};
+static DUPLICATE_PAYMENT: ReasonDef = ReasonDef {
+    clause: "Refund Policy (ruling: charge disputes)",
+    ..common::DUPLICATE_PAYMENT
+};
+static CHARGE_DISPUTES: common::ChargeDisputeReasons = common::ChargeDisputeReasons {
+    overcharge: &BILLING_ERROR_OVERCHARGE,
+    no_overcharge: &NO_OVERCHARGE,
+    duplicate: &DUPLICATE_PAYMENT,
+};
 
 static CHANGE_OF_MIND_EXCLUDED: ReasonDef = ReasonDef {
     code: "CHANGE_OF_MIND_EXCLUDED",
@@ -89,8 +108,8 @@ static OCCASIONAL_DISRUPTION_EXCLUDED: ReasonDef = ReasonDef {
 static ADULT_CONTENT_NOT_ADVERTISED: ReasonDef = ReasonDef {
     code: "ADULT_CONTENT_NOT_ADVERTISED",
     clause: "Important",
-    en: "Missing adult channels are not grounds for a refund: such channels are not advertised on the website.",
-    fr: "L'absence de chaînes pour adultes ne donne pas lieu à remboursement : ces chaînes ne sont pas annoncées sur le site.",
+    en: "Missing adult channels are not grounds for a refund, whatever the claim's reason: such channels are not advertised on the website.",
+    fr: "L'absence de chaînes pour adultes ne donne pas lieu à remboursement, quel que soit le motif de la demande : ces chaînes ne sont pas annoncées sur le site.",
 };
 static CUSTOMER_SIDE_ISSUE_EXCLUDED: ReasonDef = ReasonDef {
     code: "CUSTOMER_SIDE_ISSUE_EXCLUDED",
@@ -163,6 +182,9 @@ pub static META: PolicyMeta = PolicyMeta {
         &WITHIN_48_HOURS,
         &PRORATED_BY_USAGE,
         &SUBSCRIPTION_USED_UP,
+        &BILLING_ERROR_OVERCHARGE,
+        &NO_OVERCHARGE,
+        &DUPLICATE_PAYMENT,
         &MISSING_INFORMATION,
         &POLICY_SILENT,
     ],
@@ -184,18 +206,20 @@ pub fn evaluate(req: &ClaimRequest) -> Outcome {
 fn decide(req: &ClaimRequest, required: &mut Required) -> Outcome {
     let claim = &req.claim;
     let deny = |reason: Reason| Outcome::denied(reason, paid(req));
-    let full = |reason: Reason| {
-        Outcome::new(Decision::Approved, reason, paid(req)).paying(paid(req), RefundMethod::OriginalPayment)
-    };
+    let full = |reason: Reason| Outcome::full(reason, paid(req), RefundMethod::OriginalPayment);
+
+    // The rulings' charge disputes, before the text's exclusions: the
+    // overcharge or the duplicate charge is money the merchant had no right
+    // to, refunded at any time whatever else the claim says.
+    if let Some(out) = common::charge_dispute(req, required, &CHARGE_DISPUTES, RefundMethod::OriginalPayment) {
+        return out;
+    }
 
     // "We Do Not Offer Refunds In the Following Cases"
     match claim.reason {
         ClaimReason::ChangeOfMind | ClaimReason::ServerSwitchRequest => return deny(&CHANGE_OF_MIND_EXCLUDED),
         ClaimReason::SetupDifficulty => return deny(&SETUP_NOT_COVERED),
         ClaimReason::ChannelUnavailable => return deny(&OCCASIONAL_DISRUPTION_EXCLUDED),
-        ClaimReason::ContentDissatisfaction if claim.concerns_adult_content => {
-            return deny(&ADULT_CONTENT_NOT_ADVERTISED)
-        }
         _ => {}
     }
     if let Some(outage) = claim.outage {
@@ -203,9 +227,16 @@ fn decide(req: &ClaimRequest, required: &mut Required) -> Outcome {
             return deny(&OCCASIONAL_DISRUPTION_EXCLUDED);
         }
     }
+    // "Important: We do not offer refunds for missing adult channels", whatever
+    // the reason the claim is filed under.
+    if claim.concerns_adult_content {
+        return deny(&ADULT_CONTENT_NOT_ADVERTISED);
+    }
+    // "Fluctuations in your internet connection; Issues with your device, app,
+    // or setup; ISP-related problems; Channel being down at the source"
     if matches!(
         claim.cause,
-        IssueCause::CustomerSide | IssueCause::Isp | IssueCause::ChannelSource
+        IssueCause::CustomerSide | IssueCause::Isp | IssueCause::ThirdPartyApp | IssueCause::ChannelSource
     ) {
         return deny(&CUSTOMER_SIDE_ISSUE_EXCLUDED);
     }
@@ -220,7 +251,8 @@ fn decide(req: &ClaimRequest, required: &mut Required) -> Outcome {
 /// "What We Do Guarantee": more than 48 h without access for a server-side
 /// problem, at any time in the subscription. An outage claim whose cause is
 /// not yet diagnosed is taken as server side (it is down for everyone); one
-/// attributed to a third-party app or force majeure is not addressed.
+/// attributed to force majeure is not addressed (the other causes are
+/// excluded before).
 fn outage(
     req: &ClaimRequest,
     required: &mut Required,
@@ -280,12 +312,11 @@ fn no_fault(req: &ClaimRequest, required: &mut Required) -> Outcome {
     let p = &req.purchase;
     let window_end = p.purchased_at + FULL_REFUND_WINDOW;
     if req.claim.submitted_at <= window_end {
-        let mut out = Outcome::new(Decision::Approved, &WITHIN_48_HOURS, p.amount_paid)
-            .paying(p.amount_paid, RefundMethod::OriginalPayment);
+        let mut out = Outcome::full(&WITHIN_48_HOURS, p.amount_paid, RefundMethod::OriginalPayment);
         out.claim_deadline = Some(window_end);
         return out;
     }
-    let Some(term) = Term::new(p.purchased_at, p.delivered_at, p.term_months) else {
+    let Some(term) = p.term() else {
         // Proration needs the length of the subscription.
         required.check(false, "purchase.term_months");
         return Outcome::new(Decision::PartiallyApproved, &PRORATED_BY_USAGE, p.amount_paid);
@@ -294,19 +325,14 @@ fn no_fault(req: &ClaimRequest, required: &mut Required) -> Outcome {
     if refund.is_zero() {
         return Outcome::denied(&SUBSCRIPTION_USED_UP, p.amount_paid);
     }
-    let decision = if refund == p.amount_paid.rounded() {
-        Decision::Approved
-    } else {
-        Decision::PartiallyApproved
-    };
-    Outcome::new(decision, &PRORATED_BY_USAGE, p.amount_paid).paying(refund, RefundMethod::OriginalPayment)
+    Outcome::share(&PRORATED_BY_USAGE, p.amount_paid, refund, RefundMethod::OriginalPayment)
 }
 
 /// "If you paid by credit or debit card, refunds typically take 20 to 31
 /// business days. In some cases, processing may take up to 90 days." The
 /// same window applies to every payment method.
 pub fn timeline(req: &ClaimRequest, out: &Outcome) -> Timeline {
-    if out.refund_amount.is_zero() || !matches!(out.decision, Decision::Approved | Decision::PartiallyApproved) {
+    if !out.pays_now() {
         return Timeline::default();
     }
     let cal = META.calendar;
@@ -361,4 +387,125 @@ pub fn quote(req: &QuoteRequest, term: Option<Term>) -> Segments {
         }
     }
     segments
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::claim::{Claim, Outage, PaymentMethod, Purchase, SupportHistory};
+    use crate::domain::fixtures::{eur, t};
+
+    /// A complete claim for EUR 29.99 paid on Monday 5 January 2026 at 10:00
+    /// UTC for one month, delivered at once, filed at `evaluated_at`.
+    fn request(reason: ClaimReason, evaluated_at: &str) -> ClaimRequest {
+        let evaluated_at = t(evaluated_at);
+        ClaimRequest {
+            purchase: Purchase {
+                order_id: "SP-1".into(),
+                delivered_at: Some(t("2026-01-05T10:00:00Z")),
+                term_months: 1,
+                payment_method: PaymentMethod::Card,
+                ..Purchase::new(eur("29.99"), t("2026-01-05T10:00:00Z"))
+            },
+            claim: Claim {
+                description: "missing features".into(),
+                ..Claim::new(reason, evaluated_at)
+            },
+            evaluated_at,
+        }
+    }
+
+    fn codes(out: &Outcome) -> Vec<&'static str> {
+        out.reasons.iter().map(|r| r.code).collect()
+    }
+
+    #[test]
+    fn adult_content_is_excluded_whatever_the_reason() {
+        for reason in [
+            ClaimReason::ContentDissatisfaction,
+            ClaimReason::NotAsDescribed,
+            ClaimReason::TechnicalIssue,
+            ClaimReason::NonDelivery,
+        ] {
+            let mut req = request(reason, "2026-01-06T10:00:00Z");
+            req.claim.concerns_adult_content = true;
+            let out = evaluate(&req);
+            assert_eq!(out.decision, Decision::Denied, "{reason:?}");
+            assert_eq!(codes(&out), ["ADULT_CONTENT_NOT_ADVERTISED"], "{reason:?}");
+        }
+    }
+
+    #[test]
+    fn a_third_party_app_is_a_customer_side_cause() {
+        let mut req = request(ClaimReason::ServiceOutage, "2026-01-06T10:00:00Z");
+        req.claim.cause = IssueCause::ThirdPartyApp;
+        req.claim.outage = Some(Outage {
+            duration: TimeDelta::hours(100),
+            scope: OutageScope::Full,
+            ..Outage::default()
+        });
+        assert_eq!(codes(&evaluate(&req)), ["CUSTOMER_SIDE_ISSUE_EXCLUDED"]);
+        req.claim.cause = IssueCause::ForceMajeure;
+        assert_eq!(codes(&evaluate(&req)), ["POLICY_SILENT_MANUAL_REVIEW"]);
+    }
+
+    #[test]
+    fn a_billing_error_refunds_the_overcharge_late_in_the_term() {
+        let mut req = request(ClaimReason::BillingError, "2026-02-01T10:00:00Z");
+        req.claim.charged_amount = Some(eur("39.99"));
+        req.claim.expected_amount = Some(eur("29.99"));
+        let out = evaluate(&req).finish();
+        assert_eq!(out.decision, Decision::Approved);
+        assert_eq!(codes(&out), ["BILLING_ERROR_OVERCHARGE"]);
+        assert_eq!(out.refund_amount, eur("10.00"));
+        assert_eq!(out.refund_method, RefundMethod::OriginalPayment);
+        req.claim.expected_amount = Some(eur("39.99"));
+        let out = evaluate(&req);
+        assert_eq!(out.decision, Decision::Denied);
+        assert_eq!(codes(&out), ["NO_OVERCHARGE"]);
+    }
+
+    #[test]
+    fn no_exclusion_blocks_a_charge_dispute() {
+        let mut req = request(ClaimReason::DuplicatePayment, "2026-01-20T10:00:00Z");
+        req.claim.duplicate_amount = Some(eur("29.99"));
+        req.claim.concerns_adult_content = true;
+        req.claim.cause = IssueCause::CustomerSide;
+        let out = evaluate(&req).finish();
+        assert_eq!(out.decision, Decision::Approved);
+        assert_eq!(codes(&out), ["DUPLICATE_PAYMENT"]);
+        assert_eq!(out.refund_amount, eur("29.99"));
+    }
+
+    #[test]
+    fn missing_amounts_and_order_number_are_asked_at_once() {
+        let mut req = request(ClaimReason::BillingError, "2026-01-06T10:00:00Z");
+        req.purchase.order_id.clear();
+        req.claim.charged_amount = Some(eur("39.99"));
+        let out = evaluate(&req);
+        assert_eq!(out.decision, Decision::NeedsInformation);
+        assert_eq!(
+            codes(&out),
+            ["MISSING_REQUIRED_INFORMATION", "BILLING_ERROR_OVERCHARGE"]
+        );
+        assert_eq!(
+            out.missing_information.iter().collect::<Vec<_>>(),
+            ["purchase.order_id", "claim.expected_amount"]
+        );
+    }
+
+    #[test]
+    fn technical_issue_resolution_waits_48_hours_from_first_contact() {
+        let mut req = request(ClaimReason::TechnicalIssue, "2026-01-12T07:59:59Z");
+        req.claim.support = SupportHistory {
+            contacted: true,
+            first_contacted_at: Some(t("2026-01-10T08:00:00Z")),
+            ..SupportHistory::default()
+        };
+        let out = evaluate(&req);
+        assert_eq!(codes(&out), ["WAITING_PERIOD_RUNNING"]);
+        assert_eq!(out.resubmit_after, Some(t("2026-01-12T08:00:00Z")));
+        req.evaluated_at = t("2026-01-12T08:00:00Z");
+        assert_eq!(codes(&evaluate(&req)), ["UNRESOLVED_WITHIN_48H"]);
+    }
 }

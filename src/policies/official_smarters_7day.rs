@@ -1,35 +1,47 @@
 //! `official-smarters-7day`: Official IPTV Smarters Pro's 7-day money-back
 //! guarantee (`official-smarters-7day.txt`, last updated 22 January 2025).
 //!
-//! Refunds go to the original payment method, and every approved refund bars
-//! the customer from future purchases ("Important Note"). Clauses cite the
-//! text's headings and item numbers ("Eligibility for a Refund #1" is the
-//! first numbered condition under "Eligibility for a Refund").
+//! Refunds go to the original payment method, and every approved money-back
+//! refund bars the customer from future purchases ("Important Note"); a
+//! charge-dispute refund does not (the rulings: the merchant had no right to
+//! that money). Clauses cite the text's headings and item numbers
+//! ("Eligibility for a Refund #1" is the first numbered condition under
+//! "Eligibility for a Refund").
+//!
+//! "Within 7 days of your purchase date" is counted in dates (UTC), as the
+//! rulings fix it: the window ends at 23:59:59 of the 7th day after the day of
+//! purchase, whatever the time of purchase.
 //!
 //! Readings where the rulings are silent:
-//! - "Within 7 days" is measured at `submitted_at`, inclusive: exactly 7 days
-//!   after purchase is still in time. `claim_deadline` (purchase + 7 days) is
-//!   reported on every answer the window decides, `OUTSIDE_7_DAY_WINDOW`
-//!   included; the exceptional circumstances have no deadline.
-//! - Within the 7 days any reason qualifies once support was contacted, even
+//! - The window is judged at `submitted_at`, inclusive of its last instant,
+//!   23:59:59 (the instant the rulings name; EvaluateClaim, QuoteRefund and
+//!   `claim_deadline` share it). `claim_deadline` is reported on every answer
+//!   the window decides (within it, charge disputes included, and
+//!   `OUTSIDE_7_DAY_WINDOW`); the exceptional circumstances have no deadline.
+//! - Within the window any reason qualifies once support was contacted, even
 //!   if support resolved the issue: #1 asks that the customer "actively worked
 //!   to resolve any concerns", not that the concern stayed unresolved.
 //! - A fault is "unresolved despite support interventions" when support was
 //!   contacted, did not resolve it and, for an outage, the outage is not
-//!   over (`outage.resolved`). A fault claim after 7 days that is not (no
+//!   over (`outage.resolved`). A fault claim after the window that is not (no
 //!   support contact, or resolved) falls to `OUTSIDE_7_DAY_WINDOW`.
+//! - A non-delivery after the window is the exceptional technical failure only
+//!   if nothing was delivered by `submitted_at`; access delivered before the
+//!   claim makes it "anything else".
 //! - The exceptional technical failure recommends the unused share of the
 //!   term from `issue_started_at`; it asks for `claim.issue_started_at` and
-//!   `purchase.term_months` when it cannot measure it. Billing errors ask for
-//!   `claim.charged_amount` and `claim.expected_amount`, duplicate payments for
-//!   `claim.duplicate_amount`; a recommendation never exceeds what was paid,
-//!   and a billing error with no overcharge recommends 0.
+//!   `purchase.term_months` when it cannot measure it. Charge disputes ask for
+//!   `claim.charged_amount` and `claim.expected_amount`, or a non-zero
+//!   `claim.duplicate_amount`; after the window the review recommends the
+//!   overcharge (0 when there is none: an agent may still find the charge
+//!   incorrect), never more than was paid. Every review names the original
+//!   payment method, where its amount would go.
 //! - "Up to 21 days" is the latest the funds arrive after the decision
 //!   (`evaluated_at`); the text names no earliest date, so the earliest is the
 //!   decision itself. The consequence and the funds dates belong to APPROVED
 //!   answers only.
 
-use chrono::TimeDelta;
+use chrono::{DateTime, Days, NaiveTime, TimeDelta, Utc};
 
 use crate::domain::calendar::Calendar;
 use crate::domain::claim::{ClaimReason, ClaimRequest, CustomerType, Language, QuoteRequest};
@@ -40,8 +52,8 @@ use crate::domain::term::Term;
 use super::common::{self, paid, Required};
 use super::{PolicyMeta, Segment, Segments};
 
-/// "we offer a full refund within 7 days of your purchase date"
-const MONEY_BACK_WINDOW: TimeDelta = TimeDelta::days(7);
+/// "we offer a full refund within 7 days of your purchase date", in dates.
+const MONEY_BACK_DAYS: u64 = 7;
 /// "may result in delays of up to 21 days"
 const FUNDS_LATEST: TimeDelta = TimeDelta::days(21);
 
@@ -75,8 +87,8 @@ static OUTSIDE_7_DAY_WINDOW: ReasonDef = ReasonDef {
 static EXCEPTIONAL_TECHNICAL_FAILURE: ReasonDef = ReasonDef {
     code: "EXCEPTIONAL_TECHNICAL_FAILURE",
     clause: "Refunds for Exceptional Circumstances #1",
-    en: "After the 7 days, a significant technical failure remains unresolved despite support's interventions: an agent decides case by case. The unused share of the subscription since the fault began is recommended.",
-    fr: "Passé le délai de 7 jours, une défaillance technique importante persiste malgré les interventions du support : un agent décide au cas par cas. Le montant recommandé est la part de l'abonnement non utilisée depuis le début de la panne.",
+    en: "After the 7 days, a significant technical failure remains unresolved despite support's interventions, or the service never reached the customer: an agent decides case by case. The unused share of the subscription since the fault began is recommended (the whole amount when nothing was delivered).",
+    fr: "Passé le délai de 7 jours, une défaillance technique importante persiste malgré les interventions du support, ou le service n'a jamais été fourni au client : un agent décide au cas par cas. Le montant recommandé est la part de l'abonnement non utilisée depuis le début de la panne (le montant intégral si rien n'a été fourni).",
 };
 static UNAUTHORIZED_TRANSACTION_INVESTIGATION: ReasonDef = ReasonDef {
     code: "UNAUTHORIZED_TRANSACTION_INVESTIGATION",
@@ -84,11 +96,28 @@ static UNAUTHORIZED_TRANSACTION_INVESTIGATION: ReasonDef = ReasonDef {
     en: "The customer reports a charge made without their authorization: it must be investigated. A full refund is recommended if it is confirmed.",
     fr: "Le client signale un prélèvement effectué sans son autorisation : ce prélèvement doit faire l'objet d'une enquête ; un remboursement intégral est recommandé si la fraude est confirmée.",
 };
+static BILLING_ERROR_OVERCHARGE: ReasonDef = ReasonDef {
+    clause: "Refunds for Exceptional Circumstances #3 (ruling: charge disputes)",
+    ..common::BILLING_ERROR_OVERCHARGE
+};
+static NO_OVERCHARGE: ReasonDef = ReasonDef {
+    clause: "Refunds for Exceptional Circumstances #3 (ruling: charge disputes)",
+    ..common::NO_OVERCHARGE
+};
+static DUPLICATE_PAYMENT: ReasonDef = ReasonDef {
+    clause: "Refunds for Exceptional Circumstances #3 (ruling: charge disputes)",
+    ..common::DUPLICATE_PAYMENT
+};
+static CHARGE_DISPUTES: common::ChargeDisputeReasons = common::ChargeDisputeReasons {
+    overcharge: &BILLING_ERROR_OVERCHARGE,
+    no_overcharge: &NO_OVERCHARGE,
+    duplicate: &DUPLICATE_PAYMENT,
+};
 static BILLING_ERROR_EXCEPTION: ReasonDef = ReasonDef {
     code: "BILLING_ERROR_EXCEPTION",
     clause: "Refunds for Exceptional Circumstances #3",
-    en: "The customer was charged incorrectly or more than once: an agent checks the billing. The amount overcharged is recommended.",
-    fr: "Le client a été facturé de façon erronée ou plusieurs fois : un agent vérifie la facturation. Le montant recommandé est celui facturé en trop.",
+    en: "After the 7 days, the customer reports being charged incorrectly or more than once: an agent checks the billing. The amount overcharged, or the duplicate charge, is recommended.",
+    fr: "Passé le délai de 7 jours, le client signale avoir été facturé de façon erronée ou plusieurs fois : un agent vérifie la facturation. Le montant recommandé est celui facturé en trop, ou celui du prélèvement en double.",
 };
 
 pub static META: PolicyMeta = PolicyMeta {
@@ -106,6 +135,9 @@ pub static META: PolicyMeta = PolicyMeta {
         &EXCEPTIONAL_TECHNICAL_FAILURE,
         &UNAUTHORIZED_TRANSACTION_INVESTIGATION,
         &BILLING_ERROR_EXCEPTION,
+        &BILLING_ERROR_OVERCHARGE,
+        &NO_OVERCHARGE,
+        &DUPLICATE_PAYMENT,
         &MISSING_INFORMATION,
     ],
     terms_violation: &TERMS_VIOLATION,
@@ -126,16 +158,34 @@ pub fn evaluate(req: &ClaimRequest) -> Outcome {
     let mut out = required.apply(out, &MISSING_INFORMATION);
     // Important Note: "Once your refund has been approved and processed, you
     // will no longer be eligible to subscribe to our services in the future."
-    if out.decision == Decision::Approved {
+    // A charge dispute is not that refund: the merchant had no right to the money.
+    if out.decision == Decision::Approved && out.primary_reason().is_some_and(|r| r.code == MONEY_BACK_7_DAYS.code) {
         out.consequences.push(Consequence::BarredFromFuturePurchases);
     }
     out
 }
 
+/// The last instant of the window: 23:59:59 UTC of the 7th day after the day
+/// of purchase (the rulings count "within 7 days of your purchase date" in dates).
+fn window_end(purchased_at: DateTime<Utc>) -> DateTime<Utc> {
+    let day_after = purchased_at
+        .date_naive()
+        .checked_add_days(Days::new(MONEY_BACK_DAYS + 1))
+        .map(|d| d.and_time(NaiveTime::MIN).and_utc());
+    // Only the last representable dates have no day after; the window then
+    // runs to the end of time.
+    day_after.map_or(DateTime::<Utc>::MAX_UTC, |d| d - TimeDelta::seconds(1))
+}
+
 fn decide(req: &ClaimRequest, required: &mut Required) -> Outcome {
-    let window_end = req.purchase.purchased_at + MONEY_BACK_WINDOW;
+    let window_end = window_end(req.purchase.purchased_at);
     let mut out = if req.claim.submitted_at <= window_end {
-        money_back(req)
+        // The rulings' charge disputes: the overcharge or the duplicate charge,
+        // no support contact needed, no bar.
+        match common::charge_dispute(req, required, &CHARGE_DISPUTES, RefundMethod::OriginalPayment) {
+            Some(out) => out,
+            None => money_back(req),
+        }
     } else {
         match exceptional(req, required) {
             Some(out) => return out,
@@ -156,17 +206,18 @@ fn money_back(req: &ClaimRequest) -> Outcome {
     if !req.claim.support.contacted {
         return Outcome::denied(&RESOLUTION_ATTEMPT_REQUIRED, paid(req));
     }
-    Outcome::new(Decision::Approved, &MONEY_BACK_7_DAYS, paid(req)).paying(paid(req), RefundMethod::OriginalPayment)
+    Outcome::full(&MONEY_BACK_7_DAYS, paid(req), RefundMethod::OriginalPayment)
 }
 
 /// Refunds for Exceptional Circumstances: "we may grant refunds outside the
 /// standard 7-day period ... evaluated on a case-by-case basis". `None` when
-/// none applies.
+/// none applies. A review names the original payment method, where its
+/// recommended amount would go.
 fn exceptional(req: &ClaimRequest, required: &mut Required) -> Option<Outcome> {
     let claim = &req.claim;
-    let review = |reason: Reason, amount: Money| {
-        Outcome::new(Decision::NeedsReview, reason, paid(req))
-            .paying(amount.min(paid(req)), RefundMethod::OriginalPayment)
+    let p = &req.purchase;
+    let review = |reason: Reason, amount| {
+        Outcome::new(Decision::NeedsReview, reason, paid(req)).paying(amount, RefundMethod::OriginalPayment)
     };
     match claim.reason {
         // #1 "significant technical issues prevent you from accessing or using
@@ -177,24 +228,19 @@ fn exceptional(req: &ClaimRequest, required: &mut Required) -> Option<Outcome> {
             let unresolved = claim.support.contacted && !claim.support.resolved && !outage_over;
             unresolved.then(|| review(&EXCEPTIONAL_TECHNICAL_FAILURE, unused_since_fault(req, required)))
         }
+        // #1 again, ruled the gravest technical failure: the service never
+        // reached the customer. Nothing was used, so the whole amount is
+        // recommended, support contact or not.
+        ClaimReason::NonDelivery => {
+            (!p.delivered_by(claim.submitted_at)).then(|| review(&EXCEPTIONAL_TECHNICAL_FAILURE, paid(req)))
+        }
         // #2 "charged without your authorization due to fraud or errors, we
         // will investigate the matter and issue a refund if appropriate"
         ClaimReason::UnauthorizedTransaction => Some(review(&UNAUTHORIZED_TRANSACTION_INVESTIGATION, paid(req))),
         // #3 "charged incorrectly or multiple times due to a technical or
-        // administrative error"
-        ClaimReason::BillingError => {
-            required
-                .check(claim.charged_amount.is_some(), "claim.charged_amount")
-                .check(claim.expected_amount.is_some(), "claim.expected_amount");
-            let overcharge = common::overcharge(req).unwrap_or(Money::zero(paid(req).currency()));
-            Some(review(&BILLING_ERROR_EXCEPTION, overcharge))
-        }
-        ClaimReason::DuplicatePayment => {
-            required.check(claim.duplicate_amount.is_some(), "claim.duplicate_amount");
-            let duplicate = claim.duplicate_amount.unwrap_or(Money::zero(paid(req).currency()));
-            Some(review(&BILLING_ERROR_EXCEPTION, duplicate))
-        }
-        _ => None,
+        // administrative error": the overcharge or the duplicate charge.
+        _ => common::charge_dispute_review(req, required, &BILLING_ERROR_EXCEPTION)
+            .map(|out| review(&BILLING_ERROR_EXCEPTION, out.refund_amount)),
     }
 }
 
@@ -203,7 +249,7 @@ fn exceptional(req: &ClaimRequest, required: &mut Required) -> Option<Outcome> {
 /// asked for, when it cannot be measured.
 fn unused_since_fault(req: &ClaimRequest, required: &mut Required) -> Money {
     let p = &req.purchase;
-    let term = Term::new(p.purchased_at, p.delivered_at, p.term_months);
+    let term = p.term();
     required
         .check(req.claim.issue_started_at.is_some(), "claim.issue_started_at")
         .check(term.is_some(), "purchase.term_months");
@@ -216,7 +262,7 @@ fn unused_since_fault(req: &ClaimRequest, required: &mut Required) -> Money {
 /// Processing Refunds #3: "delays of up to 21 days"; FAQ Q1: "it may take up
 /// to 21 days for the refunded amount to reflect in your account".
 pub fn timeline(req: &ClaimRequest, out: &Outcome) -> Timeline {
-    if out.refund_amount.is_zero() || !matches!(out.decision, Decision::Approved | Decision::PartiallyApproved) {
+    if !out.pays_now() {
         return Timeline::default();
     }
     let decided = req.evaluated_at;
@@ -228,11 +274,12 @@ pub fn timeline(req: &ClaimRequest, out: &Outcome) -> Timeline {
     }
 }
 
-/// FULL for 7 days after purchase, then NONE.
+/// FULL until the window ends (23:59:59 UTC of the 7th day after the day of
+/// purchase), then NONE.
 pub fn quote(req: &QuoteRequest, _term: Option<Term>) -> Segments {
     let mut segments = Segments::new();
     segments.push(Segment {
-        until: Some(req.purchase.purchased_at + MONEY_BACK_WINDOW),
+        until: Some(window_end(req.purchase.purchased_at)),
         basis: RefundBasis::Full,
         reason: &MONEY_BACK_7_DAYS,
     });
@@ -337,6 +384,55 @@ mod tests {
             ["purchase.purchase_email", "claim.charged_amount"]
         );
         assert_eq!(codes(&out), ["MISSING_REQUIRED_INFORMATION", "BILLING_ERROR_EXCEPTION"]);
+    }
+
+    #[test]
+    fn the_window_ends_at_the_last_second_of_the_7th_day_after_purchase() {
+        // Purchased 2 March 10:00: the window ends 9 March 23:59:59.
+        assert_eq!(window_end(t("2026-03-02T10:00:00Z")), t("2026-03-09T23:59:59Z"));
+        assert_eq!(window_end(t("2026-03-02T00:00:00Z")), t("2026-03-09T23:59:59Z"));
+        assert_eq!(window_end(t("2026-03-02T23:00:00Z")), t("2026-03-09T23:59:59Z"));
+        // 7 x 24 h and more, still on day 7: in time.
+        let out = evaluate(&request(ClaimReason::ChangeOfMind, "2026-03-09T23:59:59Z"));
+        assert_eq!(codes(&out), ["MONEY_BACK_7_DAYS"]);
+        assert_eq!(out.claim_deadline, Some(t("2026-03-09T23:59:59Z")));
+        let out = evaluate(&request(ClaimReason::ChangeOfMind, "2026-03-10T00:00:00Z"));
+        assert_eq!(codes(&out), ["OUTSIDE_7_DAY_WINDOW"]);
+        assert_eq!(out.claim_deadline, Some(t("2026-03-09T23:59:59Z")));
+    }
+
+    #[test]
+    fn a_charge_dispute_in_the_window_pays_the_overcharge_without_a_bar() {
+        let mut req = request(ClaimReason::BillingError, "2026-03-04T10:00:00Z");
+        req.claim.support.contacted = false;
+        req.claim.charged_amount = Some(eur("40.00"));
+        req.claim.expected_amount = Some(eur("30.00"));
+        let out = evaluate(&req).finish();
+        assert_eq!(out.decision, Decision::Approved);
+        assert_eq!(codes(&out), ["BILLING_ERROR_OVERCHARGE"]);
+        assert_eq!(out.refund_amount, eur("10.00"));
+        assert!(out.consequences.is_empty());
+        req.evaluated_at = t("2026-03-10T00:00:00Z");
+        req.claim.submitted_at = req.evaluated_at;
+        let out = evaluate(&req).finish();
+        assert_eq!(out.decision, Decision::NeedsReview);
+        assert_eq!(codes(&out), ["BILLING_ERROR_EXCEPTION"]);
+        assert_eq!(out.refund_amount, eur("10.00"));
+        assert_eq!(out.refund_method, RefundMethod::OriginalPayment);
+    }
+
+    #[test]
+    fn nothing_delivered_after_the_window_is_reviewed_for_the_whole_amount() {
+        let mut req = request(ClaimReason::NonDelivery, "2026-03-20T10:00:00Z");
+        req.purchase.delivered_at = None;
+        req.claim.support.contacted = false;
+        let out = evaluate(&req).finish();
+        assert_eq!(out.decision, Decision::NeedsReview);
+        assert_eq!(codes(&out), ["EXCEPTIONAL_TECHNICAL_FAILURE"]);
+        assert_eq!(out.refund_amount, eur("30.00"));
+        assert!(out.consequences.is_empty());
+        req.purchase.delivered_at = Some(t("2026-03-20T10:00:00Z"));
+        assert_eq!(codes(&evaluate(&req)), ["OUTSIDE_7_DAY_WINDOW"]);
     }
 
     #[test]
