@@ -31,7 +31,7 @@ count() { # mode policy -> "instructions calls"
 # corpus, statutory-floor.json, spans several policies and is left out).
 policies=$(for f in tests/cases/*.json; do
     p=$(basename "$f" .json)
-    grep -q "\"policy_id\": \"$p\"" "$f" && echo "$p"
+    if grep -q "\"policy_id\": \"$p\"" "$f"; then echo "$p"; fi
 done)
 printf '| policy | evaluate (Ir/claim) | quote (Ir/quote) | wire EvaluateClaim (Ir/request) | claims | quotes |\n'
 printf '|---|---:|---:|---:|---:|---:|\n'
