@@ -8,9 +8,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::logging::LogFormat;
 use crate::metrics::Metrics;
 use crate::server::{ServerConfig, TlsConfig};
-use crate::telemetry::LogFormat;
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct ServeArgs {

@@ -7,12 +7,16 @@
 
 pub mod cli;
 pub mod config;
+pub mod connection;
 pub mod domain;
 pub mod engine;
 pub mod grpc;
 pub mod i18n;
 pub mod json;
+pub mod layers;
+pub mod logging;
 pub mod metrics;
+pub mod observe;
 pub mod policies;
 pub mod server;
 pub mod telemetry;

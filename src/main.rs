@@ -7,9 +7,9 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 use refund_eligibility::cli::{self, InputArgs, PoliciesArgs};
 use refund_eligibility::config::ServeArgs;
+use refund_eligibility::logging;
 use refund_eligibility::metrics::{self, Metrics};
 use refund_eligibility::server;
-use refund_eligibility::telemetry;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -72,7 +72,7 @@ fn main() -> ExitCode {
 }
 
 fn serve_main(args: ServeArgs) -> ExitCode {
-    if let Err(e) = telemetry::init_logging(&args.log_level, args.log_format) {
+    if let Err(e) = logging::init_logging(&args.log_level, args.log_format) {
         eprintln!("refund-eligibility: {e}");
         return ExitCode::FAILURE;
     }

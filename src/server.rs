@@ -4,30 +4,28 @@
 //! 127.0.0.1:0 and stop it themselves.
 
 use std::future::Future;
-use std::io;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Semaphore;
-use tokio::time::{Instant, Sleep};
+use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
 use tokio_stream::StreamExt;
-use tonic::transport::server::{Connected, TcpConnectInfo, TlsConnectInfo};
 use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
 use tonic_health::ServingStatus;
 
+use crate::connection::Connection;
 use crate::grpc::pb;
 use crate::grpc::pb::eligibility_service_server::EligibilityServiceServer;
+use crate::grpc::service::EligibilityApi;
+use crate::layers::shed::ShedLayer;
+use crate::layers::status_map::StatusMapLayer;
 use crate::metrics::Metrics;
-use crate::telemetry::{ObservedApi, TelemetryLayer};
+use crate::telemetry::TelemetryLayer;
 
-/// The service name health checks and reflection use. Its health (and the
-/// overall `""`) turns NOT_SERVING when shutdown starts: readiness.
-pub const SERVICE_NAME: &str = "refund.eligibility.v1.EligibilityService";
+/// The service name health checks and reflection use (the generated one).
+/// Its health (and the overall `""`) turns NOT_SERVING when shutdown
+/// starts: readiness.
+pub const SERVICE_NAME: &str = pb::eligibility_service_server::SERVICE_NAME;
 
 /// A health service name that stays SERVING while the process answers at
 /// all, drain included: liveness, so a draining pod is not restarted.
@@ -39,7 +37,7 @@ pub struct ServerConfig {
     pub shutdown_grace: Duration,
     /// Largest request message accepted, in bytes; a larger one is refused with
     /// RESOURCE_EXHAUSTED before it reaches the service (tonic 0.14 says
-    /// OUT_OF_RANGE; the telemetry layer maps it).
+    /// OUT_OF_RANGE; the status-map layer rewrites it).
     pub max_message_bytes: usize,
     /// Calls one HTTP/2 connection may have in progress at once (`None`: no
     /// limit). A call arriving while the limit is reached is not queued: it is
@@ -150,7 +148,7 @@ pub async fn run(
         .register_encoded_file_descriptor_set(pb::ERROR_DETAILS_DESCRIPTOR_SET)
         .build_v1alpha()?;
 
-    let eligibility = EligibilityServiceServer::new(ObservedApi).max_decoding_message_size(config.max_message_bytes);
+    let eligibility = EligibilityServiceServer::new(EligibilityApi).max_decoding_message_size(config.max_message_bytes);
 
     let (drain_started_tx, drain_started_rx) = tokio::sync::oneshot::channel::<()>();
     let signal = async move {
@@ -167,14 +165,14 @@ pub async fn run(
     // The per-connection limit is not tonic's (`concurrency_limit_per_connection`
     // + `load_shed`): tonic sheds before any layer of ours, so shed calls would
     // be invisible to metrics and logs. Each connection carries its slots in
-    // its `ConnectionInfo` instead, and the telemetry layer sheds.
+    // its `ConnectionInfo` instead, and the shed layer, inside telemetry, sheds.
     let limit = config.concurrency_limit_per_connection;
     if let Some(timeout) = config.request_timeout {
         builder = builder.timeout(timeout);
     }
     // Only the age goes to tonic: tonic 0.14 given a grace too skips the
     // GOAWAY and just cuts the connection at age + grace, failing calls in
-    // progress. `Connection` below does the cut instead.
+    // progress. `connection::Connection` does the cut instead.
     if let Some(age) = config.max_connection_age {
         builder = builder.max_connection_age(age);
     }
@@ -191,7 +189,11 @@ pub async fn run(
     });
 
     let serve = builder
+        // Outermost first: telemetry sees the final status of every call,
+        // shed ones and rewritten ones included.
         .layer(TelemetryLayer::new(config.metrics.clone()))
+        .layer(ShedLayer)
+        .layer(StatusMapLayer)
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
@@ -210,110 +212,5 @@ pub async fn run(
     tokio::select! {
         result = &mut serve => Ok(result?),
         () = deadline => Ok(()),
-    }
-}
-
-/// What every request on a connection finds in its extensions (under TLS
-/// wrapped in tonic's `TlsConnectInfo`): the peer's addresses and the
-/// connection's call slots. It replaces tonic's `TcpConnectInfo`, so
-/// `tonic::Request::remote_addr` is `None`; read `tcp` instead.
-#[derive(Clone, Debug)]
-pub struct ConnectionInfo {
-    pub tcp: TcpConnectInfo,
-    slots: Option<Arc<Semaphore>>,
-}
-
-impl ConnectionInfo {
-    /// The slots of the connection a request came on, if it has a limit.
-    pub(crate) fn slots_of<B>(request: &http::Request<B>) -> Option<Arc<Semaphore>> {
-        let extensions = request.extensions();
-        extensions
-            .get::<ConnectionInfo>()
-            .or_else(|| extensions.get::<TlsConnectInfo<ConnectionInfo>>().map(|t| t.get_ref()))
-            .and_then(|info| info.slots.clone())
-    }
-}
-
-/// An accepted connection: its call slots, and a clock that fails every read
-/// and write once `cut_after` has passed since it was accepted, which ends it
-/// (and its calls) for good. That is the hard stop behind
-/// `max_connection_age`'s GOAWAY, for clients that ignore it.
-struct Connection {
-    io: TcpStream,
-    deadline: Option<Pin<Box<Sleep>>>,
-    slots: Option<Arc<Semaphore>>,
-}
-
-impl Connection {
-    fn new(io: TcpStream, cut_after: Option<Duration>, limit: Option<usize>) -> Connection {
-        let deadline = cut_after
-            .and_then(|after| Instant::now().checked_add(after))
-            .map(|at| Box::pin(tokio::time::sleep_until(at)));
-        Connection {
-            io,
-            deadline,
-            slots: limit.map(|n| Arc::new(Semaphore::new(n))),
-        }
-    }
-
-    /// Polling the timer here also arms it, so an idle connection is woken and cut.
-    fn expired(&mut self, cx: &mut Context<'_>) -> bool {
-        self.deadline.as_mut().is_some_and(|d| d.as_mut().poll(cx).is_ready())
-    }
-}
-
-fn cut() -> io::Error {
-    io::Error::new(io::ErrorKind::TimedOut, "max connection age and grace elapsed")
-}
-
-impl AsyncRead for Connection {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        if self.expired(cx) {
-            return Poll::Ready(Err(cut()));
-        }
-        Pin::new(&mut self.io).poll_read(cx, buf)
-    }
-}
-
-impl AsyncWrite for Connection {
-    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        if self.expired(cx) {
-            return Poll::Ready(Err(cut()));
-        }
-        Pin::new(&mut self.io).poll_write(cx, buf)
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.io).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.io).poll_shutdown(cx)
-    }
-
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        if self.expired(cx) {
-            return Poll::Ready(Err(cut()));
-        }
-        Pin::new(&mut self.io).poll_write_vectored(cx, bufs)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.io.is_write_vectored()
-    }
-}
-
-impl Connected for Connection {
-    type ConnectInfo = ConnectionInfo;
-
-    fn connect_info(&self) -> ConnectionInfo {
-        ConnectionInfo {
-            tcp: self.io.connect_info(),
-            slots: self.slots.clone(),
-        }
     }
 }

@@ -8,10 +8,10 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use refund_eligibility::logging::{self, LogFormat};
 use refund_eligibility::pb;
 use refund_eligibility::pb::eligibility_service_client::EligibilityServiceClient;
 use refund_eligibility::server::{self, ServerConfig, SERVICE_NAME};
-use refund_eligibility::telemetry::{self, LogFormat};
 use serde_json::Value;
 use tonic_health::pb::health_client::HealthClient;
 use tonic_health::pb::HealthCheckRequest;
@@ -40,7 +40,7 @@ fn example() -> pb::EvaluateClaimRequest {
 async fn one_json_line_per_call_without_personal_data() {
     let capture = Capture::default();
     let writer = capture.clone();
-    telemetry::init_logging_to("info", LogFormat::Json, move || writer.clone()).unwrap();
+    logging::init_logging_to("info", LogFormat::Json, move || writer.clone()).unwrap();
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

@@ -1,5 +1,7 @@
 //! The tonic implementation of `refund.eligibility.v1.EligibilityService`:
-//! decode, call the engine, encode.
+//! decode, call the engine, encode, and tell the call's observer (the
+//! request's [`CallFacts`], when the telemetry layer put one there) what it
+//! learned: the policy and the decision, as domain values.
 
 use chrono::{DateTime, Utc};
 use tonic::{Code, Request, Response, Status};
@@ -9,7 +11,10 @@ use super::convert::{self, RequestError};
 use super::pb;
 use super::pb::eligibility_service_server::EligibilityService;
 use crate::domain::claim::Language;
+use crate::domain::decision::Decision;
 use crate::engine;
+use crate::observe::CallFacts;
+use crate::policies::PolicyId;
 
 /// The service; stateless: every answer is a function of the request and,
 /// where the request leaves them unset, the server clock.
@@ -37,17 +42,32 @@ pub fn evaluate(
     request: pb::EvaluateClaimRequest,
     now: DateTime<Utc>,
 ) -> Result<pb::EvaluateClaimResponse, RequestError> {
+    decide(request, now).map(|(_, response)| response)
+}
+
+/// [`evaluate`], also handing back the domain decision for the observer.
+fn decide(
+    request: pb::EvaluateClaimRequest,
+    now: DateTime<Utc>,
+) -> Result<(Decision, pb::EvaluateClaimResponse), RequestError> {
     let input = convert::decode_evaluate(request, now)?;
     let outcome = engine::evaluate(input.policy, &input.request);
     let meta = input.policy.meta();
     let lang = convert::language(input.language, meta);
-    Ok(convert::evaluate_response(
-        &outcome,
-        meta,
-        lang,
-        input.request_id,
-        input.request.evaluated_at,
-    ))
+    let response = convert::evaluate_response(&outcome, meta, lang, input.request_id, input.request.evaluated_at);
+    Ok((outcome.decision, response))
+}
+
+/// The call's observer slot, if the telemetry layer installed one.
+fn observer<T>(request: &Request<T>) -> Option<CallFacts> {
+    request.extensions().get::<CallFacts>().cloned()
+}
+
+/// The policy a request names, for the observer: reported before decoding
+/// so that a call refused as invalid is still logged under its policy (a
+/// lookup of one field, not a second decode).
+fn named_policy(policy_id: &str) -> Option<PolicyId> {
+    PolicyId::from_id(policy_id)
 }
 
 /// QuoteRefund from wire message to wire message; `now` stands in for an unset `as_of`.
@@ -68,14 +88,29 @@ impl EligibilityService for EligibilityApi {
         &self,
         request: Request<pb::EvaluateClaimRequest>,
     ) -> Result<Response<pb::EvaluateClaimResponse>, Status> {
-        Ok(Response::new(evaluate(request.into_inner(), Utc::now())?))
+        let observer = observer(&request);
+        let message = request.into_inner();
+        if let Some(facts) = &observer {
+            facts.set_request_id(&message.request_id);
+            facts.set_policy(named_policy(&message.policy_id));
+        }
+        let (decision, response) = decide(message, Utc::now())?;
+        if let Some(facts) = &observer {
+            facts.set_decision(decision);
+        }
+        Ok(Response::new(response))
     }
 
     async fn quote_refund(
         &self,
         request: Request<pb::QuoteRefundRequest>,
     ) -> Result<Response<pb::QuoteRefundResponse>, Status> {
-        Ok(Response::new(quote(request.into_inner(), Utc::now())?))
+        let observer = observer(&request);
+        let message = request.into_inner();
+        if let Some(facts) = &observer {
+            facts.set_policy(named_policy(&message.policy_id));
+        }
+        Ok(Response::new(quote(message, Utc::now())?))
     }
 
     async fn list_policies(

@@ -1,0 +1,116 @@
+//! What a call tells its observer. The telemetry layer puts an empty
+//! [`CallFacts`] in each request's extensions; the service, which alone has
+//! decoded the message, fills it with domain values (the policy, the
+//! decision) and the caller's request id; the layer reads it when the call
+//! ends. Neither side imports the other: both import this module, which
+//! knows only the domain and the policy ids.
+
+use std::sync::{Arc, Mutex};
+
+use crate::domain::decision::Decision;
+use crate::policies::PolicyId;
+
+/// What one call revealed, as closed-set labels (plus a filtered request id).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Facts {
+    /// The id of the compiled-in policy that handled the call.
+    pub policy: Option<&'static str>,
+    /// The decision of an EvaluateClaim call, named as on the wire without
+    /// the `DECISION_` prefix (`APPROVED`, `NEEDS_REVIEW`, ...).
+    pub decision: Option<&'static str>,
+    /// The caller's correlation id, only if it looks opaque.
+    pub request_id: Option<String>,
+}
+
+/// A slot shared by the layer and the service for one call.
+#[derive(Clone, Debug, Default)]
+pub struct CallFacts(Arc<Mutex<Facts>>);
+
+impl CallFacts {
+    fn update(&self, f: impl FnOnce(&mut Facts)) {
+        // A poisoned lock only means a panic elsewhere; the facts are plain data.
+        let mut guard = match self.0.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        f(&mut guard);
+    }
+
+    /// Empties the slot, returning what the call reported.
+    pub fn take(&self) -> Facts {
+        let mut guard = match self.0.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        std::mem::take(&mut *guard)
+    }
+
+    /// Records the caller's correlation id, if it is safe to log.
+    pub fn set_request_id(&self, request_id: &str) {
+        if let Some(id) = loggable_request_id(request_id) {
+            self.update(|f| f.request_id = Some(id.to_owned()));
+        }
+    }
+
+    /// Records the policy that handled the call (`None`: not a compiled-in id).
+    pub fn set_policy(&self, policy: Option<PolicyId>) {
+        let id = policy.map(|p| p.meta().id);
+        self.update(|f| f.policy = id);
+    }
+
+    /// Records the decision of an EvaluateClaim call.
+    pub fn set_decision(&self, decision: Decision) {
+        self.update(|f| f.decision = Some(decision_label(decision)));
+    }
+}
+
+/// The metrics and log label of a decision: the wire enum's name without its
+/// `DECISION_` prefix, so dashboards read the same words as clients.
+pub fn decision_label(decision: Decision) -> &'static str {
+    match decision {
+        Decision::Approved => "APPROVED",
+        Decision::PartiallyApproved => "PARTIALLY_APPROVED",
+        Decision::Denied => "DENIED",
+        Decision::NeedsReview => "NEEDS_REVIEW",
+        Decision::NeedsInformation => "NEEDS_INFORMATION",
+        Decision::OfferCompensation => "OFFER_COMPENSATION",
+    }
+}
+
+/// A request id is logged only when it looks like an opaque identifier, so a
+/// caller who puts an email address or a name there does not leak it to logs.
+fn loggable_request_id(id: &str) -> Option<&str> {
+    let opaque = !id.is_empty()
+        && id.len() <= 128
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':' | b'/' | b'+' | b'='));
+    opaque.then_some(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids_that_could_hold_personal_data_are_not_logged() {
+        assert_eq!(loggable_request_id("req-42_a.b:c"), Some("req-42_a.b:c"));
+        assert_eq!(loggable_request_id("jane.doe@example.com"), None);
+        assert_eq!(loggable_request_id("Jane Doe"), None);
+        assert_eq!(loggable_request_id(""), None);
+        assert_eq!(loggable_request_id(&"a".repeat(129)), None);
+    }
+
+    #[test]
+    fn only_compiled_in_policies_are_recorded() {
+        let facts = CallFacts::default();
+        facts.set_policy(PolicyId::from_id("not-a-policy"));
+        assert_eq!(facts.take().policy, None);
+        facts.set_policy(PolicyId::from_id("iptv-smarters-pro"));
+        facts.set_decision(Decision::PartiallyApproved);
+        let taken = facts.take();
+        assert_eq!(taken.policy, Some("iptv-smarters-pro"));
+        assert_eq!(taken.decision, Some("PARTIALLY_APPROVED"));
+        assert_eq!(facts.take(), Facts::default(), "taking empties the slot");
+    }
+}
