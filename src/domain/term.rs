@@ -124,18 +124,27 @@ mod tests {
         let paid = Money::parse(eur, "30.00").unwrap();
         // A 30-day term (1 Apr -> 1 May), 10 days used.
         let term = Term::new(t("2026-04-01T00:00:00Z"), Some(t("2026-04-01T00:00:00Z")), 1).unwrap();
-        assert_eq!(term.prorate(paid, t("2026-04-11T00:00:00Z")).unwrap().to_string(), "20.00");
+        assert_eq!(
+            term.prorate(paid, t("2026-04-11T00:00:00Z")).unwrap().to_string(),
+            "20.00"
+        );
         // one second later is a hair less, still 20.00 after rounding
         let u = term.unused_from(t("2026-04-11T00:00:01Z"));
         assert_eq!((u.unused_seconds, u.total_seconds), (20 * 86400 - 1, 30 * 86400));
         // before delivery, unused is the whole term
         let undelivered = Term::new(t("2026-04-01T00:00:00Z"), None, 1).unwrap();
         assert_eq!(
-            undelivered.prorate(paid, t("2026-04-20T00:00:00Z")).unwrap().to_string(),
+            undelivered
+                .prorate(paid, t("2026-04-20T00:00:00Z"))
+                .unwrap()
+                .to_string(),
             "30.00"
         );
         let later = Term::new(t("2026-04-01T00:00:00Z"), Some(t("2026-04-05T00:00:00Z")), 1).unwrap();
-        assert_eq!(later.prorate(paid, t("2026-04-03T00:00:00Z")).unwrap().to_string(), "30.00");
+        assert_eq!(
+            later.prorate(paid, t("2026-04-03T00:00:00Z")).unwrap().to_string(),
+            "30.00"
+        );
         // after the end, nothing
         assert!(term.prorate(paid, t("2026-06-01T00:00:00Z")).unwrap().is_zero());
         // no term
@@ -143,7 +152,10 @@ mod tests {
         // a 31-day month, 1/3 used: 31 days * 2/3 of 31.00
         let jan = Term::new(t("2026-01-01T00:00:00Z"), Some(t("2026-01-01T00:00:00Z")), 1).unwrap();
         let paid = Money::parse(eur, "31.00").unwrap();
-        assert_eq!(jan.prorate(paid, t("2026-01-11T08:00:00Z")).unwrap().to_string(), "20.67");
+        assert_eq!(
+            jan.prorate(paid, t("2026-01-11T08:00:00Z")).unwrap().to_string(),
+            "20.67"
+        );
     }
 
     #[test]

@@ -22,10 +22,10 @@ use refund_eligibility::domain::list::List;
 use refund_eligibility::domain::money::{Currency, Money};
 use refund_eligibility::engine;
 use refund_eligibility::grpc::convert::{self, RequestError};
-use refund_eligibility::policies::common;
 use refund_eligibility::grpc::service;
 use refund_eligibility::json;
 use refund_eligibility::pb;
+use refund_eligibility::policies::common;
 use serde::Deserialize;
 use serde_json::Value;
 
