@@ -14,7 +14,7 @@ use crate::domain::decision::{Outcome, Quote, Reason, RefundBasis, Window};
 use crate::domain::list::List;
 use crate::domain::money::Money;
 use crate::domain::term::Term;
-use crate::policies::{statutory, PolicyId, Segments};
+use crate::policies::{common, statutory, PolicyId, Segments};
 
 /// Decides one claim. Always answers; never fails.
 pub fn evaluate(policy: PolicyId, req: &ClaimRequest) -> Outcome {
@@ -46,6 +46,11 @@ pub fn evaluate(policy: PolicyId, req: &ClaimRequest) -> Outcome {
 }
 
 /// Quotes a no-fault refund at `as_of` and its schedule over the purchase's life.
+///
+/// A quote has no decision to hold for review, so an amount that cannot be
+/// computed (a prorated window past `Decimal`'s range) shows as zero and the
+/// quote's reasons end with `AMOUNT_NOT_COMPUTABLE`: a client never reads that
+/// zero without the reason beside it. The window keeps its basis and reason.
 pub fn quote(policy: PolicyId, req: &QuoteRequest) -> Quote {
     let p = &req.purchase;
     let term = p.term();
@@ -53,18 +58,26 @@ pub fn quote(policy: PolicyId, req: &QuoteRequest) -> Quote {
     if let Some(floor) = statutory::segments(p, policy.meta().unspecified_customer) {
         segments = statutory::merge(&floor, &segments);
     }
-    let schedule = windows(p, term, &segments);
+    let (schedule, mut computable) = windows(p, term, &segments);
     let current = schedule
         .iter()
         .find(|w| w.ends_at.is_none_or(|e| req.as_of <= e))
         .or(schedule.last());
+    let zero = Money::zero(p.amount_paid.currency()).rounded();
     let (refundable_now, basis, reason) = match current {
-        Some(w) => (amount_at(p, term, w.basis, req.as_of), w.basis, Some(w.reason)),
-        None => (Money::zero(p.amount_paid.currency()), RefundBasis::None, None),
+        Some(w) => {
+            let now = amount_at(p, term, w.basis, req.as_of);
+            computable &= now.is_some();
+            (now.unwrap_or(zero), w.basis, Some(w.reason))
+        }
+        None => (zero, RefundBasis::None, None),
     };
     let mut reasons: List<Reason, 3> = List::new();
     if let Some(r) = reason {
         reasons.push(r);
+    }
+    if !computable {
+        reasons.push(&common::AMOUNT_NOT_COMPUTABLE);
     }
     Quote {
         refundable_now,
@@ -75,9 +88,12 @@ pub fn quote(policy: PolicyId, req: &QuoteRequest) -> Quote {
     }
 }
 
-/// Turns segments into windows from the purchase on, dropping empty ones.
-fn windows(p: &Purchase, term: Option<Term>, segments: &Segments) -> List<Window, 8> {
+/// Turns segments into windows from the purchase on, dropping empty ones;
+/// false beside them when a window's amount could not be computed (shown as zero).
+fn windows(p: &Purchase, term: Option<Term>, segments: &Segments) -> (List<Window, 8>, bool) {
     let mut schedule: List<Window, 8> = List::new();
+    let mut computable = true;
+    let zero = Money::zero(p.amount_paid.currency()).rounded();
     let mut start = p.purchased_at;
     for s in segments.iter() {
         if let Some(until) = s.until {
@@ -85,11 +101,13 @@ fn windows(p: &Purchase, term: Option<Term>, segments: &Segments) -> List<Window
                 continue;
             }
         }
+        let amount_at_start = amount_at(p, term, s.basis, start);
+        computable &= amount_at_start.is_some();
         schedule.push(Window {
             starts_at: start,
             ends_at: s.until,
             basis: s.basis,
-            amount_at_start: amount_at(p, term, s.basis, start),
+            amount_at_start: amount_at_start.unwrap_or(zero),
             reason: s.reason,
         });
         match s.until {
@@ -97,16 +115,23 @@ fn windows(p: &Purchase, term: Option<Term>, segments: &Segments) -> List<Window
             None => break,
         }
     }
-    schedule
+    (schedule, computable)
 }
 
-fn amount_at(p: &Purchase, term: Option<Term>, basis: RefundBasis, t: DateTime<Utc>) -> Money {
+/// What `basis` pays at `t`, rounded; `None` when the proration overflows.
+fn amount_at(p: &Purchase, term: Option<Term>, basis: RefundBasis, t: DateTime<Utc>) -> Option<Money> {
     let zero = Money::zero(p.amount_paid.currency());
-    match basis {
-        RefundBasis::Full => p.amount_paid.rounded(),
-        RefundBasis::ProratedUnused => term.map_or(zero, |term| term.prorate(p.amount_paid, t)).rounded(),
-        RefundBasis::None => zero.rounded(),
-    }
+    Some(
+        match basis {
+            RefundBasis::Full => p.amount_paid,
+            RefundBasis::ProratedUnused => match term {
+                Some(term) => term.prorate(p.amount_paid, t)?,
+                None => zero,
+            },
+            RefundBasis::None => zero,
+        }
+        .rounded(),
+    )
 }
 
 /// The unused share of the term at `t`, 4 decimal places (half-even); without

@@ -128,8 +128,6 @@ pub fn compensation(c: &Compensation, lang: Language) -> String {
             };
             format!("Prolonger l'abonnement {days}{bonus}")
         }
-        (CompensationKind::PanelCredit, Language::En) => format!("Credit {sum} to the reseller panel"),
-        (CompensationKind::PanelCredit, Language::Fr) => format!("Créditer {sum} sur le panel revendeur"),
         (CompensationKind::CashRefund, Language::En) => format!("Refund {sum} to the original payment method"),
         (CompensationKind::CashRefund, Language::Fr) => {
             format!("Rembourser {sum} sur le moyen de paiement d'origine")
@@ -142,8 +140,6 @@ pub fn compensation(c: &Compensation, lang: Language) -> String {
         (CompensationKind::RenewalDiscount, Language::Fr) => {
             "Proposer une remise sur le prochain renouvellement".to_owned()
         }
-        (CompensationKind::ServerSwitch, Language::En) => "Move the customer to another server".to_owned(),
-        (CompensationKind::ServerSwitch, Language::Fr) => "Transférer le client vers un autre serveur".to_owned(),
     }
 }
 

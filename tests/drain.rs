@@ -9,6 +9,7 @@
 #![cfg(unix)]
 
 mod calls;
+mod hermetic;
 
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
@@ -58,7 +59,7 @@ fn start_binary() -> Server {
             .unwrap()
             .port();
         let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_refund-eligibility"))
+        let child = hermetic::binary()
             .args(["--listen", &addr.to_string()])
             .args(["--metrics-listen", "off"])
             .args(["--shutdown-grace", &format!("{}s", GRACE.as_secs())])

@@ -5,19 +5,21 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
 use refund_eligibility::policies::PolicyId;
 use refund_eligibility::{json, pb};
 
-const BIN: &str = env!("CARGO_BIN_EXE_refund-eligibility");
+mod hermetic;
+
+use hermetic::binary;
 
 fn examples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples")
 }
 
 fn run(args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(BIN)
+    let mut child = binary()
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -192,9 +194,32 @@ fn help_documents_every_serve_setting_with_its_variable() {
 }
 
 #[test]
+fn serve_reads_its_settings_from_the_environment() {
+    // A bad value shows that the variable is read: serve refuses to start.
+    let out = binary()
+        .arg("serve")
+        .env("REFUND_ELIGIBILITY_SHUTDOWN_GRACE", "10")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--shutdown-grace"), "{err}");
+    let out = binary()
+        .arg("serve")
+        .env("REFUND_ELIGIBILITY_MAX_MESSAGE_BYTES", "lots")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--max-message-bytes"), "{err}");
+}
+
+#[test]
 fn serve_settings_in_the_environment_do_not_disturb_the_offline_commands() {
     // As inside the container, where the Deployment sets them.
-    let out = Command::new(BIN)
+    let out = binary()
         .args(["policies"])
         .env("REFUND_ELIGIBILITY_LOG_FORMAT", "json")
         .env("REFUND_ELIGIBILITY_LISTEN", "0.0.0.0:50051")

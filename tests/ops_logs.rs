@@ -3,6 +3,8 @@
 //! and the built binary serving with text logs until SIGTERM.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
+mod hermetic;
+
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -127,7 +129,7 @@ async fn one_json_line_per_call_without_personal_data() {
 
 #[test]
 fn the_binary_serves_with_text_logs_and_drains_on_sigterm() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_refund-eligibility"))
+    let mut child = hermetic::binary()
         .args(["--listen", "127.0.0.1:0", "--metrics-listen", "off"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

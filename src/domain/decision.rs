@@ -42,22 +42,21 @@ pub enum RefundMethod {
     PanelCredit,
 }
 
+/// The alternatives some policy offers. The wire enum has more values
+/// (`PANEL_CREDIT`, `SERVER_SWITCH`) that no rule produces yet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CompensationKind {
     SubscriptionExtension,
-    PanelCredit,
     CashRefund,
     ResendAccess,
     DeliverCredits,
     RenewalDiscount,
-    ServerSwitch,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Compensation {
     pub kind: CompensationKind,
     pub extension_days: u32,
-    pub bonus_days: u32,
     pub bonus_negotiable: bool,
     pub amount: Option<Money>,
 }
@@ -67,7 +66,6 @@ impl Compensation {
         Compensation {
             kind,
             extension_days: 0,
-            bonus_days: 0,
             bonus_negotiable: false,
             amount: None,
         }
@@ -180,10 +178,6 @@ impl Outcome {
         self
     }
 
-    pub fn primary_reason(&self) -> Option<Reason> {
-        self.reasons.first()
-    }
-
     /// Whether money is paid now: an approval (full or partial) of a non-zero amount.
     pub fn pays_now(&self) -> bool {
         !self.refund_amount.is_zero() && self.decision.approves()
@@ -222,13 +216,6 @@ pub struct Window {
     pub basis: RefundBasis,
     pub amount_at_start: Money,
     pub reason: Reason,
-}
-
-impl Window {
-    pub fn contains(&self, t: DateTime<Utc>, first: bool) -> bool {
-        let after_start = t > self.starts_at || (first && t == self.starts_at);
-        after_start && self.ends_at.is_none_or(|e| t <= e)
-    }
 }
 
 /// The answer to QuoteRefund.

@@ -1,7 +1,8 @@
 //! A small inline list: decisions are built without touching the heap.
 
-/// Up to `N` values stored inline. Pushing past `N` keeps the first `N`
-/// (capacities are chosen above what any rule produces; tests check it).
+/// Up to `N` values stored inline. Capacities are chosen above what any rule
+/// produces, so a push onto a full list is a bug: a debug assertion catches it
+/// (every test runs with them), and a release build keeps the first `N`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct List<T: Copy, const N: usize> {
     items: [Option<T>; N],
@@ -22,20 +23,22 @@ impl<T: Copy, const N: usize> List<T, N> {
         Self::default()
     }
 
-    /// Appends; returns false (and drops the value) when full.
-    pub fn push(&mut self, value: T) -> bool {
-        match self.items.get_mut(self.len) {
-            Some(slot) => {
-                *slot = Some(value);
-                self.len += 1;
-                true
-            }
-            None => false,
+    /// The most values the list holds.
+    pub const CAPACITY: usize = N;
+
+    /// Appends. Pushing onto a full list is a bug (see the type's comment).
+    pub fn push(&mut self, value: T) {
+        debug_assert!(self.len < N, "push onto a full List of {N}");
+        if let Some(slot) = self.items.get_mut(self.len) {
+            *slot = Some(value);
+            self.len += 1;
         }
     }
 
-    /// Inserts at the front, shifting the rest (the last one drops when full).
+    /// Inserts at the front, shifting the rest. Onto a full list it is a bug
+    /// like [`List::push`]; a release build then drops the last value.
     pub fn push_front(&mut self, value: T) {
+        debug_assert!(self.len < N, "push_front onto a full List of {N}");
         let mut carry = Some(value);
         for slot in self.items.iter_mut().take(self.len + 1) {
             carry = std::mem::replace(slot, carry);
@@ -71,10 +74,6 @@ impl<T: Copy, const N: usize> List<T, N> {
     pub fn iter(&self) -> impl Iterator<Item = T> + '_ {
         self.items.iter().take(self.len).filter_map(|v| *v)
     }
-
-    pub fn clear(&mut self) {
-        *self = Self::default();
-    }
 }
 
 impl<T: Copy, const N: usize> FromIterator<T> for List<T, N> {
@@ -95,13 +94,29 @@ mod tests {
     fn push_and_front() {
         let mut l: List<u8, 3> = List::new();
         assert!(l.is_empty());
-        assert!(l.push(1));
-        assert!(l.push(2));
+        l.push(1);
+        l.push(2);
         l.push_front(0);
         assert_eq!(l.iter().collect::<Vec<_>>(), vec![0, 1, 2]);
-        assert!(!l.push(3));
-        l.push_front(9);
-        assert_eq!(l.iter().collect::<Vec<_>>(), vec![9, 0, 1]);
-        assert_eq!((l.first(), l.last(), l.len()), (Some(9), Some(1), 3));
+        assert_eq!((l.first(), l.last(), l.len()), (Some(0), Some(2), 3));
+        assert_eq!(List::<u8, 3>::CAPACITY, 3);
+    }
+
+    #[test]
+    #[cfg_attr(debug_assertions, should_panic(expected = "push onto a full List of 2"))]
+    fn push_onto_a_full_list_is_caught() {
+        let mut l: List<u8, 2> = [1, 2].into_iter().collect();
+        l.push(3);
+        // Release build: the value is dropped.
+        assert_eq!(l.iter().collect::<Vec<_>>(), vec![1, 2]);
+    }
+
+    #[test]
+    #[cfg_attr(debug_assertions, should_panic(expected = "push_front onto a full List of 2"))]
+    fn push_front_onto_a_full_list_is_caught() {
+        let mut l: List<u8, 2> = [1, 2].into_iter().collect();
+        l.push_front(0);
+        // Release build: the last value drops.
+        assert_eq!(l.iter().collect::<Vec<_>>(), vec![0, 1]);
     }
 }

@@ -61,12 +61,14 @@ impl Term {
         }
     }
 
-    /// `amount x unused / term`, not yet rounded.
-    pub fn prorate(&self, amount: Money, from: DateTime<Utc>) -> Money {
+    /// `amount x unused / term`, not yet rounded. `None` when the product
+    /// leaves `Decimal`'s range (or the term is empty): the caller must answer
+    /// that loudly (NEEDS_REVIEW with `AMOUNT_NOT_COMPUTABLE`), never as a zero.
+    /// Validated requests stay far inside the range (15 integer digits x the
+    /// seconds of 120 months); only an amount built past validation gets here.
+    pub fn prorate(&self, amount: Money, from: DateTime<Utc>) -> Option<Money> {
         let u = self.unused_from(from);
-        amount
-            .scaled(u.unused_seconds, u.total_seconds)
-            .unwrap_or(Money::zero(amount.currency()))
+        amount.scaled(u.unused_seconds, u.total_seconds)
     }
 }
 
@@ -122,25 +124,53 @@ mod tests {
         let paid = Money::parse(eur, "30.00").unwrap();
         // A 30-day term (1 Apr -> 1 May), 10 days used.
         let term = Term::new(t("2026-04-01T00:00:00Z"), Some(t("2026-04-01T00:00:00Z")), 1).unwrap();
-        assert_eq!(term.prorate(paid, t("2026-04-11T00:00:00Z")).to_string(), "20.00");
+        assert_eq!(
+            term.prorate(paid, t("2026-04-11T00:00:00Z")).unwrap().to_string(),
+            "20.00"
+        );
         // one second later is a hair less, still 20.00 after rounding
         let u = term.unused_from(t("2026-04-11T00:00:01Z"));
         assert_eq!((u.unused_seconds, u.total_seconds), (20 * 86400 - 1, 30 * 86400));
         // before delivery, unused is the whole term
         let undelivered = Term::new(t("2026-04-01T00:00:00Z"), None, 1).unwrap();
         assert_eq!(
-            undelivered.prorate(paid, t("2026-04-20T00:00:00Z")).to_string(),
+            undelivered
+                .prorate(paid, t("2026-04-20T00:00:00Z"))
+                .unwrap()
+                .to_string(),
             "30.00"
         );
         let later = Term::new(t("2026-04-01T00:00:00Z"), Some(t("2026-04-05T00:00:00Z")), 1).unwrap();
-        assert_eq!(later.prorate(paid, t("2026-04-03T00:00:00Z")).to_string(), "30.00");
+        assert_eq!(
+            later.prorate(paid, t("2026-04-03T00:00:00Z")).unwrap().to_string(),
+            "30.00"
+        );
         // after the end, nothing
-        assert!(term.prorate(paid, t("2026-06-01T00:00:00Z")).is_zero());
+        assert!(term.prorate(paid, t("2026-06-01T00:00:00Z")).unwrap().is_zero());
         // no term
         assert!(Term::new(t("2026-04-01T00:00:00Z"), None, 0).is_none());
         // a 31-day month, 1/3 used: 31 days * 2/3 of 31.00
         let jan = Term::new(t("2026-01-01T00:00:00Z"), Some(t("2026-01-01T00:00:00Z")), 1).unwrap();
         let paid = Money::parse(eur, "31.00").unwrap();
-        assert_eq!(jan.prorate(paid, t("2026-01-11T08:00:00Z")).to_string(), "20.67");
+        assert_eq!(
+            jan.prorate(paid, t("2026-01-11T08:00:00Z")).unwrap().to_string(),
+            "20.67"
+        );
+    }
+
+    #[test]
+    fn proration_past_decimal_range_is_none_not_zero() {
+        let jpy = Currency::from_code("JPY").unwrap();
+        // The largest amount validation accepts, then 7e13 times that: about
+        // 7e28, just inside Decimal, so any multiplication by seconds overflows.
+        let huge = Money::parse(jpy, "999999999999999")
+            .unwrap()
+            .scaled(70_000_000_000_000, 1)
+            .unwrap();
+        let term = Term::new(t("2026-04-01T00:00:00Z"), Some(t("2026-04-01T00:00:00Z")), 120).unwrap();
+        assert_eq!(term.prorate(huge, t("2026-04-11T00:00:00Z")), None);
+        // The largest validated amount over the longest term still prorates.
+        let max = Money::parse(jpy, "999999999999999").unwrap();
+        assert!(term.prorate(max, t("2026-04-11T00:00:00Z")).is_some());
     }
 }

@@ -15,7 +15,7 @@ use crate::domain::decision::{
 use crate::domain::money::{Currency, Money};
 use crate::domain::term::MAX_TERM_MONTHS;
 use crate::i18n;
-use crate::policies::{statutory, PolicyId, PolicyMeta, RULES_EDITION};
+use crate::policies::{common, statutory, PolicyId, PolicyMeta, RULES_EDITION};
 
 /// One bad field: its proto path and what is wrong with it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -497,12 +497,10 @@ fn refund_method(m: RefundMethod) -> pb::RefundMethod {
 fn compensation_kind(k: CompensationKind) -> pb::CompensationKind {
     match k {
         CompensationKind::SubscriptionExtension => pb::CompensationKind::SubscriptionExtension,
-        CompensationKind::PanelCredit => pb::CompensationKind::PanelCredit,
         CompensationKind::CashRefund => pb::CompensationKind::CashRefund,
         CompensationKind::ResendAccess => pb::CompensationKind::ResendAccess,
         CompensationKind::DeliverCredits => pb::CompensationKind::DeliverCredits,
         CompensationKind::RenewalDiscount => pb::CompensationKind::RenewalDiscount,
-        CompensationKind::ServerSwitch => pb::CompensationKind::ServerSwitch,
     }
 }
 
@@ -559,7 +557,8 @@ fn compensation(c: &Compensation, lang: Language) -> pb::Compensation {
     pb::Compensation {
         kind: compensation_kind(c.kind) as i32,
         extension_days: c.extension_days,
-        bonus_days: c.bonus_days,
+        // No rule grants bonus days yet (the wire field stays).
+        bonus_days: 0,
         bonus_negotiable: c.bonus_negotiable,
         amount: c.amount.map(money),
         description: i18n::compensation(c, lang),
@@ -612,8 +611,9 @@ pub fn quote_response(q: &Quote, meta: &PolicyMeta, lang: Language) -> pb::Quote
     }
 }
 
-/// Every policy with its localized catalog; the statutory floor's reason is
-/// part of each catalog since the engine can return it under any policy.
+/// Every policy with its localized catalog; the statutory floor's reasons and
+/// `AMOUNT_NOT_COMPUTABLE` are part of each catalog since the engine can
+/// return them under any policy.
 pub fn list_policies_response(requested: Option<Language>) -> pb::ListPoliciesResponse {
     pb::ListPoliciesResponse {
         policies: PolicyId::ALL
@@ -631,6 +631,7 @@ pub fn list_policies_response(requested: Option<Language>) -> pb::ListPoliciesRe
                         .iter()
                         .copied()
                         .chain(meta.catalog.iter().copied())
+                        .chain([&common::AMOUNT_NOT_COMPUTABLE])
                         .map(|r| pb::ReasonCodeInfo {
                             code: r.code.to_owned(),
                             clause: r.clause.to_owned(),

@@ -37,6 +37,22 @@ pub const WAITING_PERIOD_RUNNING: ReasonDef = ReasonDef {
     fr: "La demande est prématurée : le délai prévu par la politique n'est pas encore écoulé. Elle pourra être présentée de nouveau une fois ce délai écoulé.",
 };
 
+/// An amount the rules call for that cannot be computed exactly (a product
+/// past `Decimal`'s range). Shared by every policy and the floor: the engine
+/// adds it to every catalog, like the statutory reasons.
+pub static AMOUNT_NOT_COMPUTABLE: ReasonDef = ReasonDef {
+    code: "AMOUNT_NOT_COMPUTABLE",
+    clause: "",
+    en: "The refund amount the rules call for cannot be computed exactly for this purchase; a support agent must compute it. No amount is recommended.",
+    fr: "Le montant du remboursement prévu par les règles ne peut pas être calculé exactement pour cet achat ; un agent doit le calculer. Aucun montant n'est recommandé.",
+};
+
+/// The rule `reason` applies but its amount cannot be computed:
+/// NEEDS_REVIEW, recommending nothing, saying why (never a silent zero).
+pub fn not_computable(reason: Reason, req: &ClaimRequest) -> Outcome {
+    Outcome::new(Decision::NeedsReview, reason, paid(req)).with_reason(&AMOUNT_NOT_COMPUTABLE)
+}
+
 /// The amount paid for the purchase.
 pub fn paid(req: &ClaimRequest) -> Money {
     req.purchase.amount_paid

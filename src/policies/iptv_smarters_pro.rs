@@ -321,7 +321,10 @@ fn no_fault(req: &ClaimRequest, required: &mut Required) -> Outcome {
         required.check(false, "purchase.term_months");
         return Outcome::new(Decision::PartiallyApproved, &PRORATED_BY_USAGE, p.amount_paid);
     };
-    let refund = term.prorate(p.amount_paid, req.evaluated_at).rounded();
+    let Some(refund) = term.prorate(p.amount_paid, req.evaluated_at) else {
+        return common::not_computable(&PRORATED_BY_USAGE, req);
+    };
+    let refund = refund.rounded();
     if refund.is_zero() {
         return Outcome::denied(&SUBSCRIPTION_USED_UP, p.amount_paid);
     }

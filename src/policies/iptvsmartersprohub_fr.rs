@@ -375,7 +375,10 @@ fn prolonged(
     let claim = &req.claim;
     required.check(claim.issue_started_at.is_some(), "claim.issue_started_at");
     let refund = match term {
-        Some(term) => term.prorate(p.amount_paid, claim.issue_started_at.unwrap_or(claim.submitted_at)),
+        Some(term) => match term.prorate(p.amount_paid, claim.issue_started_at.unwrap_or(claim.submitted_at)) {
+            Some(refund) => refund,
+            None => return common::not_computable(&PROLONGED_OUTAGE, req),
+        },
         None => {
             required.check(false, "purchase.term_months");
             Money::zero(p.amount_paid.currency())

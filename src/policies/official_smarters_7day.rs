@@ -159,7 +159,7 @@ pub fn evaluate(req: &ClaimRequest) -> Outcome {
     // Important Note: "Once your refund has been approved and processed, you
     // will no longer be eligible to subscribe to our services in the future."
     // A charge dispute is not that refund: the merchant had no right to the money.
-    if out.decision == Decision::Approved && out.primary_reason().is_some_and(|r| r.code == MONEY_BACK_7_DAYS.code) {
+    if out.decision == Decision::Approved && out.reasons.first().is_some_and(|r| r.code == MONEY_BACK_7_DAYS.code) {
         out.consequences.push(Consequence::BarredFromFuturePurchases);
     }
     out
@@ -226,7 +226,10 @@ fn exceptional(req: &ClaimRequest, required: &mut Required) -> Option<Outcome> {
         ClaimReason::TechnicalIssue | ClaimReason::ServiceOutage => {
             let outage_over = claim.outage.is_some_and(|o| o.resolved);
             let unresolved = claim.support.contacted && !claim.support.resolved && !outage_over;
-            unresolved.then(|| review(&EXCEPTIONAL_TECHNICAL_FAILURE, unused_since_fault(req, required)))
+            unresolved.then(|| match unused_since_fault(req, required) {
+                Some(amount) => review(&EXCEPTIONAL_TECHNICAL_FAILURE, amount),
+                None => common::not_computable(&EXCEPTIONAL_TECHNICAL_FAILURE, req),
+            })
         }
         // #1 again, ruled the gravest technical failure: the service never
         // reached the customer. Nothing was used, so the whole amount is
@@ -246,8 +249,8 @@ fn exceptional(req: &ClaimRequest, required: &mut Required) -> Option<Outcome> {
 
 /// `amount_paid × unused / term` from `issue_started_at`: the time the
 /// service was unusable counts as unused. Zero, with the missing field
-/// asked for, when it cannot be measured.
-fn unused_since_fault(req: &ClaimRequest, required: &mut Required) -> Money {
+/// asked for, when it cannot be measured; `None` when it overflows.
+fn unused_since_fault(req: &ClaimRequest, required: &mut Required) -> Option<Money> {
     let p = &req.purchase;
     let term = p.term();
     required
@@ -255,7 +258,7 @@ fn unused_since_fault(req: &ClaimRequest, required: &mut Required) -> Money {
         .check(term.is_some(), "purchase.term_months");
     match (term, req.claim.issue_started_at) {
         (Some(term), Some(from)) => term.prorate(p.amount_paid, from),
-        _ => Money::zero(p.amount_paid.currency()),
+        _ => Some(Money::zero(p.amount_paid.currency())),
     }
 }
 

@@ -357,7 +357,9 @@ fn technical_issue(req: &ClaimRequest, required: &mut Required) -> Outcome {
         );
     };
     let from = req.claim.issue_started_at.unwrap_or(req.claim.submitted_at);
-    let refund = term.prorate(p.amount_paid, from);
+    let Some(refund) = term.prorate(p.amount_paid, from) else {
+        return common::not_computable(&UNRESOLVABLE_TECHNICAL_ISSUE, req);
+    };
     if refund.rounded().is_zero() && req.claim.issue_started_at.is_some() {
         return Outcome::denied(&SUBSCRIPTION_USED_UP, p.amount_paid);
     }
@@ -404,8 +406,8 @@ fn outage(req: &ClaimRequest, required: &mut Required) -> Outcome {
     };
     match outage_share(req.purchase.amount_paid, term, outage) {
         Some(share) => review.paying(share, RefundMethod::OriginalPayment),
-        // Overflow: nothing recommended, the agent measures it.
-        None => review,
+        // Overflow: nothing recommended, the agent measures it, and says so.
+        None => review.with_reason(&common::AMOUNT_NOT_COMPUTABLE),
     }
 }
 

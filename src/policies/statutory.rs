@@ -104,15 +104,16 @@ pub fn withdrawal(req: &ClaimRequest, unspecified: CustomerType) -> Option<Floor
         match p.term() {
             // The service was fully performed: the right is lost (art. 16(a)).
             Some(term) if term.end <= submitted => return None,
-            Some(term) => {
-                let refund = term.prorate(paid, submitted).rounded();
-                Outcome::share(
+            Some(term) => match term.prorate(paid, submitted) {
+                Some(refund) => Outcome::share(
                     &STATUTORY_WITHDRAWAL_PROPORTIONAL,
                     paid,
-                    refund,
+                    refund.rounded(),
                     RefundMethod::OriginalPayment,
-                )
-            }
+                ),
+                None => Outcome::new(Decision::NeedsReview, &STATUTORY_WITHDRAWAL_PROPORTIONAL, paid)
+                    .with_reason(&common::AMOUNT_NOT_COMPUTABLE),
+            },
             // No term: the share provided cannot be measured.
             None => Outcome::new(Decision::NeedsReview, &STATUTORY_WITHDRAWAL_PROPORTIONAL, paid),
         }
@@ -141,14 +142,19 @@ impl Floor {
             out.alternatives = policy
                 .alternatives
                 .iter()
-                .filter(|a| !matches!(a.kind, CompensationKind::CashRefund | CompensationKind::PanelCredit))
+                .filter(|a| a.kind != CompensationKind::CashRefund)
                 .collect();
             out.claim_deadline = policy.claim_deadline.or(Some(self.period.last_second()));
             out
         } else {
             let mut out = floor;
             for reason in policy.reasons.iter() {
-                if reason.code != common::MISSING_REQUIRED_INFORMATION.code && reason.code != statutory.code {
+                // The policy's uncomputable amount is not the floor's: the
+                // floor's own reasons say whether its amount was computed.
+                if reason.code != common::MISSING_REQUIRED_INFORMATION.code
+                    && reason.code != statutory.code
+                    && reason.code != common::AMOUNT_NOT_COMPUTABLE.code
+                {
                     out.reasons.push(reason);
                 }
             }

@@ -17,10 +17,15 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use refund_eligibility::grpc::convert::RequestError;
+use refund_eligibility::domain::decision::{Compensation, Consequence, Decision, Reason, Window};
+use refund_eligibility::domain::list::List;
+use refund_eligibility::domain::money::{Currency, Money};
+use refund_eligibility::engine;
+use refund_eligibility::grpc::convert::{self, RequestError};
 use refund_eligibility::grpc::service;
 use refund_eligibility::json;
 use refund_eligibility::pb;
+use refund_eligibility::policies::common;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -208,6 +213,31 @@ fn strip<'a>(name: &'a str, prefix: &str) -> &'a str {
     name.strip_prefix(prefix).unwrap_or(name)
 }
 
+/// A case's request: the case over the corpus defaults, the corpus's policy
+/// unless the case names one.
+pub fn case_request(corpus: &Corpus, case: &Case) -> pb::EvaluateClaimRequest {
+    let mut request = merge(&corpus.defaults, &case.request);
+    if request.get("policy_id").is_none() {
+        request = merge(&request, &serde_json::json!({ "policy_id": corpus.policy_id }));
+    }
+    json::from_value(&request).unwrap_or_else(|e| panic!("case {:?}: request does not parse: {e}", case.name))
+}
+
+/// A quote's request: the corpus's default purchase, then `quote_defaults`,
+/// then the quote's own request.
+pub fn quote_request(corpus: &Corpus, case: &QuoteCase) -> pb::QuoteRefundRequest {
+    let purchase = corpus.defaults.get("purchase").cloned().unwrap_or(Value::Null);
+    let mut base = serde_json::json!({ "purchase": purchase });
+    if !corpus.quote_defaults.is_null() {
+        base = merge(&base, &corpus.quote_defaults);
+    }
+    let mut request = merge(&base, &case.request);
+    if request.get("policy_id").is_none() {
+        request = merge(&request, &serde_json::json!({ "policy_id": corpus.policy_id }));
+    }
+    json::from_value(&request).unwrap_or_else(|e| panic!("quote {:?}: request does not parse: {e}", case.name))
+}
+
 /// Runs every case of a corpus; returns the reason codes the answers used.
 pub fn run_corpus(file: &str) -> (Corpus, BTreeSet<String>) {
     let path = cases_dir().join(file);
@@ -219,12 +249,7 @@ pub fn run_corpus(file: &str) -> (Corpus, BTreeSet<String>) {
     let now = ts("2030-01-01T00:00:00Z");
     for case in &corpus.cases {
         assert!(names.insert(case.name.clone()), "duplicate case name {:?}", case.name);
-        let mut request = merge(&corpus.defaults, &case.request);
-        if request.get("policy_id").is_none() {
-            request = merge(&request, &serde_json::json!({ "policy_id": corpus.policy_id }));
-        }
-        let req: pb::EvaluateClaimRequest =
-            json::from_value(&request).unwrap_or_else(|e| panic!("case {:?}: request does not parse: {e}", case.name));
+        let req = case_request(&corpus, case);
         let errors = check_case(case, req.clone(), now, &mut seen);
         if !errors.is_empty() {
             failures.push(format!("case {:?}:\n    {}", case.name, errors.join("\n    ")));
@@ -246,17 +271,7 @@ pub fn run_corpus(file: &str) -> (Corpus, BTreeSet<String>) {
     }
     for case in &corpus.quotes {
         assert!(names.insert(case.name.clone()), "duplicate case name {:?}", case.name);
-        let purchase = corpus.defaults.get("purchase").cloned().unwrap_or(Value::Null);
-        let mut base = serde_json::json!({ "purchase": purchase });
-        if !corpus.quote_defaults.is_null() {
-            base = merge(&base, &corpus.quote_defaults);
-        }
-        let mut request = merge(&base, &case.request);
-        if request.get("policy_id").is_none() {
-            request = merge(&request, &serde_json::json!({ "policy_id": corpus.policy_id }));
-        }
-        let req: pb::QuoteRefundRequest =
-            json::from_value(&request).unwrap_or_else(|e| panic!("quote {:?}: request does not parse: {e}", case.name));
+        let req = quote_request(&corpus, case);
         let errors = check_quote(case, req, now, &mut seen);
         if !errors.is_empty() {
             failures.push(format!("quote {:?}:\n    {}", case.name, errors.join("\n    ")));
@@ -538,4 +553,76 @@ fn check_quote(
         }
     }
     errors
+}
+
+/// `amount` times 7e13 from the largest amount validation accepts: about
+/// 7e28, inside `Decimal` but past any product with the seconds of a term.
+/// Validation keeps such amounts off the wire, so only the library API
+/// reaches the engine's overflow answers.
+pub fn past_decimal_range(currency: Currency) -> Money {
+    Money::parse(currency, "999999999999999")
+        .unwrap()
+        .scaled(70_000_000_000_000, 1)
+        .unwrap()
+}
+
+/// Runs every valid case and quote of a corpus through the engine twice, as
+/// decoded and with the amount paid [`past_decimal_range`], and returns the
+/// reason codes the second run used. Checks on every answer that no inline
+/// list reaches its capacity (a full list is a bug the debug assertions in
+/// `List` catch; this keeps headroom visible), and on every answer that
+/// says `AMOUNT_NOT_COMPUTABLE` that it pays nothing and is held for review
+/// (or for information first).
+pub fn run_corpus_through_engine(corpus: &Corpus) -> BTreeSet<String> {
+    let now = ts("2030-01-01T00:00:00Z");
+    let mut seen = BTreeSet::new();
+    let uncomputable = common::AMOUNT_NOT_COMPUTABLE.code;
+    for case in &corpus.cases {
+        let Ok(input) = convert::decode_evaluate(case_request(corpus, case), now) else {
+            continue;
+        };
+        let mut inflated = input.request.clone();
+        inflated.purchase.amount_paid = past_decimal_range(inflated.purchase.amount_paid.currency());
+        for (past_range, req) in [(false, &input.request), (true, &inflated)] {
+            let out = engine::evaluate(input.policy, req);
+            let what = format!("case {:?} (amount past range: {past_range})", case.name);
+            assert_headroom(&what, out.alternatives.len(), List::<Compensation, 4>::CAPACITY);
+            assert_headroom(&what, out.reasons.len(), List::<Reason, 6>::CAPACITY);
+            assert_headroom(&what, out.missing_information.len(), List::<&str, 8>::CAPACITY);
+            assert_headroom(&what, out.consequences.len(), List::<Consequence, 3>::CAPACITY);
+            if out.reasons.iter().any(|r| r.code == uncomputable) {
+                assert!(
+                    out.refund_amount.is_zero()
+                        && matches!(out.decision, Decision::NeedsReview | Decision::NeedsInformation),
+                    "{what}: {uncomputable} with {:?} paying {}",
+                    out.decision,
+                    out.refund_amount
+                );
+            }
+            if past_range {
+                seen.extend(out.reasons.iter().map(|r| r.code.to_owned()));
+            }
+        }
+    }
+    for case in &corpus.quotes {
+        let Ok(input) = convert::decode_quote(quote_request(corpus, case), now) else {
+            continue;
+        };
+        let mut inflated = input.request.clone();
+        inflated.purchase.amount_paid = past_decimal_range(inflated.purchase.amount_paid.currency());
+        for (past_range, req) in [(false, &input.request), (true, &inflated)] {
+            let q = engine::quote(input.policy, req);
+            let what = format!("quote {:?} (amount past range: {past_range})", case.name);
+            assert_headroom(&what, q.schedule.len(), List::<Window, 8>::CAPACITY);
+            assert_headroom(&what, q.reasons.len(), List::<Reason, 3>::CAPACITY);
+            if past_range {
+                seen.extend(q.reasons.iter().map(|r| r.code.to_owned()));
+            }
+        }
+    }
+    seen
+}
+
+fn assert_headroom(what: &str, len: usize, capacity: usize) {
+    assert!(len < capacity, "{what}: a list of capacity {capacity} holds {len}");
 }
