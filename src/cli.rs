@@ -9,7 +9,8 @@ use std::path::PathBuf;
 use chrono::Utc;
 
 use crate::domain::claim::Language;
-use crate::grpc::convert::{self, RequestError};
+use crate::grpc::decode::RequestError;
+use crate::grpc::encode;
 use crate::grpc::service;
 use crate::json::{self, JsonError};
 use crate::pb;
@@ -96,7 +97,7 @@ pub fn quote(input: &InputArgs) -> Result<String, CliError> {
 /// `policies`: the ListPolicies answer.
 pub fn policies(args: &PoliciesArgs) -> Result<String, CliError> {
     let lang = args.locale.as_deref().and_then(Language::from_tag);
-    json::to_json(&convert::list_policies_response(lang)).map_err(CliError::Write)
+    json::to_json(&encode::list_policies_response(lang)).map_err(CliError::Write)
 }
 
 #[cfg(test)]

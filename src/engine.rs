@@ -1,4 +1,5 @@
-//! The decision engine: statutory floor, then the policy.
+//! The decision engine: statutory floor, then the policy; and the reason
+//! catalog each policy publishes.
 //!
 //! Order of rules (POLICY_RULINGS.md): request validation (done before this
 //! module, at the edge) -> statutory floor -> hard exclusions (terms
@@ -43,6 +44,18 @@ pub fn evaluate(policy: PolicyId, req: &ClaimRequest) -> Outcome {
             out
         }
     }
+}
+
+/// Every reason `evaluate` and `quote` can return under `policy`, as the
+/// policy publishes them: the statutory floor's reasons first (the floor can
+/// override any policy), then the policy's own catalog, then
+/// `AMOUNT_NOT_COMPUTABLE` (an amount past `Decimal`'s range, any policy).
+pub fn catalog(policy: PolicyId) -> impl Iterator<Item = Reason> {
+    statutory::REASONS
+        .iter()
+        .copied()
+        .chain(policy.meta().catalog.iter().copied())
+        .chain(std::iter::once::<Reason>(&common::AMOUNT_NOT_COMPUTABLE))
 }
 
 /// Quotes a no-fault refund at `as_of` and its schedule over the purchase's life.

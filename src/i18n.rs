@@ -89,11 +89,11 @@ pub fn explanation(out: &Outcome, lang: Language) -> String {
             Language::En => " Missing: ",
             Language::Fr => " Informations manquantes : ",
         });
-        for (i, path) in out.missing_information.iter().enumerate() {
+        for (i, field) in out.missing_information.iter().enumerate() {
             if i > 0 {
                 text.push_str(", ");
             }
-            text.push_str(path);
+            text.push_str(field.path());
         }
         text.push('.');
     }
@@ -147,6 +147,7 @@ pub fn compensation(c: &Compensation, lang: Language) -> String {
 mod tests {
     use super::*;
     use crate::domain::decision::{Outcome, ReasonDef};
+    use crate::domain::field::Field;
     use crate::domain::money::Currency;
 
     static REASON: ReasonDef = ReasonDef {
@@ -200,8 +201,8 @@ mod tests {
             money("EUR", "1.50"),
             RefundMethod::OriginalPayment,
         );
-        info.missing_information.push("purchase.order_id");
-        info.missing_information.push("claim.description");
+        info.missing_information.push(Field::PurchaseOrderId);
+        info.missing_information.push(Field::ClaimDescription);
         assert_eq!(
             explanation(&info, Language::Fr),
             "Informations complémentaires requises : remboursement envisagé de 1,50 EUR sur le moyen de paiement \

@@ -1,9 +1,9 @@
 //! refund-eligibility: a stateless gRPC service that decides refund claims
 //! for IPTV and digital-subscription merchants under compiled-in policies.
 //!
-//! Data flows one way: bytes -> [`grpc::convert`] -> [`domain`] values ->
+//! Data flows one way: bytes -> [`grpc::decode`] -> [`domain`] values ->
 //! [`engine`] -> [`policies`] -> [`domain::decision::Outcome`] ->
-//! [`grpc::convert`] -> bytes. Nothing below [`grpc`] knows gRPC exists.
+//! [`grpc::encode`] -> bytes. Nothing below [`grpc`] knows gRPC exists.
 
 pub mod cli;
 pub mod config;

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
 use super::claim::Language;
+use super::field::Field;
 use super::list::List;
 use super::money::Money;
 
@@ -119,7 +120,8 @@ pub struct Outcome {
     pub alternatives: List<Compensation, 4>,
     /// The primary reason first.
     pub reasons: List<Reason, 6>,
-    pub missing_information: List<&'static str, 8>,
+    /// The request fields the policy requires and found empty.
+    pub missing_information: List<Field, 8>,
     pub resubmit_after: Option<DateTime<Utc>>,
     pub claim_deadline: Option<DateTime<Utc>>,
     pub timeline: Timeline,

@@ -3,6 +3,7 @@
 pub mod calendar;
 pub mod claim;
 pub mod decision;
+pub mod field;
 pub mod list;
 pub mod money;
 pub mod term;

@@ -1,5 +1,11 @@
 //! The gRPC edge: generated types, conversions and the service.
+//!
+//! Conversions split by direction: [`decode`] turns wire requests into
+//! validated domain values (and can fail, naming every bad field), [`encode`]
+//! turns domain answers into wire responses (and cannot fail).
 
 pub mod convert;
+pub mod decode;
+pub mod encode;
 pub mod pb;
 pub mod service;

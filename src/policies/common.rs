@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::claim::{ClaimReason, ClaimRequest};
 use crate::domain::decision::{Decision, Outcome, Reason, ReasonDef, RefundMethod};
+use crate::domain::field::Field;
 use crate::domain::list::List;
 use crate::domain::money::Money;
 
@@ -78,19 +79,19 @@ pub fn waiting(reason: Reason, req: &ClaimRequest, resubmit_after: DateTime<Utc>
     out
 }
 
-/// Collects the request field paths a policy requires and finds empty.
+/// Collects the request fields a policy requires and finds empty.
 #[derive(Default)]
-pub struct Required(List<&'static str, 8>);
+pub struct Required(List<Field, 8>);
 
 impl Required {
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Records `path` as missing unless `present`.
-    pub fn check(&mut self, present: bool, path: &'static str) -> &mut Self {
+    /// Records `field` as missing unless `present`.
+    pub fn check(&mut self, present: bool, field: Field) -> &mut Self {
         if !present {
-            self.0.push(path);
+            self.0.push(field);
         }
         self
     }
@@ -166,8 +167,8 @@ pub fn dispute(req: &ClaimRequest, required: &mut Required) -> Option<Dispute> {
     match claim.reason {
         ClaimReason::BillingError => {
             required
-                .check(claim.charged_amount.is_some(), "claim.charged_amount")
-                .check(claim.expected_amount.is_some(), "claim.expected_amount");
+                .check(claim.charged_amount.is_some(), Field::ClaimChargedAmount)
+                .check(claim.expected_amount.is_some(), Field::ClaimExpectedAmount);
             Some(match (claim.charged_amount, claim.expected_amount) {
                 (Some(_), Some(_)) => overcharge(req).map_or(Dispute::NoOvercharge, |o| Dispute::Refund(cap(o))),
                 _ => Dispute::Unsized,
@@ -175,7 +176,7 @@ pub fn dispute(req: &ClaimRequest, required: &mut Required) -> Option<Dispute> {
         }
         ClaimReason::DuplicatePayment => {
             let duplicate = claim.duplicate_amount.filter(|d| !d.is_zero());
-            required.check(duplicate.is_some(), "claim.duplicate_amount");
+            required.check(duplicate.is_some(), Field::ClaimDuplicateAmount);
             Some(duplicate.map_or(Dispute::Unsized, |d| Dispute::Refund(cap(d))))
         }
         _ => None,

@@ -71,6 +71,7 @@ use crate::domain::claim::{
 use crate::domain::decision::{
     Compensation, CompensationKind, Decision, Outcome, Reason, ReasonDef, RefundBasis, RefundMethod, Timeline,
 };
+use crate::domain::field::Field;
 use crate::domain::money::Money;
 use crate::domain::term::Term;
 
@@ -237,18 +238,18 @@ pub fn evaluate(req: &ClaimRequest) -> Outcome {
     required
         .check(
             !p.reseller_id.is_empty() || !p.purchase_email.is_empty(),
-            "purchase.reseller_id",
+            Field::PurchaseResellerId,
         )
         .check(
             !p.transaction_id.is_empty() || !p.order_id.is_empty(),
-            "purchase.transaction_id",
+            Field::PurchaseTransactionId,
         )
-        .check(!claim.description.is_empty(), "claim.description")
+        .check(!claim.description.is_empty(), Field::ClaimDescription)
         .check(
             !is_fault(claim.reason) || claim.issue_started_at.is_some(),
-            "claim.issue_started_at",
+            Field::ClaimIssueStartedAt,
         )
-        .check(claim.evidence_attachments > 0, "claim.evidence_attachments");
+        .check(claim.evidence_attachments > 0, Field::ClaimEvidenceAttachments);
     let out = decide(req, &mut required);
     required.apply(out, &MISSING_INFORMATION)
 }
@@ -371,7 +372,7 @@ fn outage(req: &ClaimRequest, required: &mut Required) -> Outcome {
             return Outcome::denied(&NOT_CORE_SERVICE_OUTAGE, paid(req));
         }
         // The duration decides; once supplied, a major outage is paid in full.
-        required.check(false, "claim.outage.duration");
+        required.check(false, Field::ClaimOutageDuration);
         return approve_full(req, &MAJOR_OUTAGE);
     };
     let review = || Outcome::new(Decision::NeedsReview, &OUTAGE_BELOW_MAJOR_THRESHOLD, paid(req));
@@ -591,9 +592,9 @@ mod tests {
         assert_eq!(
             out.missing_information.iter().collect::<Vec<_>>(),
             [
-                "purchase.transaction_id",
-                "claim.issue_started_at",
-                "claim.outage.duration"
+                Field::PurchaseTransactionId,
+                Field::ClaimIssueStartedAt,
+                Field::ClaimOutageDuration
             ]
         );
         assert_eq!(codes(&out), ["MISSING_REQUIRED_INFORMATION", "MAJOR_OUTAGE"]);
@@ -609,7 +610,7 @@ mod tests {
         assert_eq!(out.decision, Decision::NeedsInformation);
         assert_eq!(
             out.missing_information.iter().collect::<Vec<_>>(),
-            ["purchase.transaction_id"]
+            [Field::PurchaseTransactionId]
         );
     }
 
@@ -677,7 +678,7 @@ mod tests {
         assert_eq!(out.decision, Decision::NeedsInformation);
         assert_eq!(
             out.missing_information.iter().collect::<Vec<_>>(),
-            ["claim.duplicate_amount"]
+            [Field::ClaimDuplicateAmount]
         );
     }
 

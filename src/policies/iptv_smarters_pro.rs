@@ -37,6 +37,7 @@ use crate::domain::claim::{ClaimReason, ClaimRequest, CustomerType, IssueCause, 
 use crate::domain::decision::{
     Compensation, CompensationKind, Decision, Outcome, Reason, ReasonDef, RefundBasis, RefundMethod, Timeline,
 };
+use crate::domain::field::Field;
 use crate::domain::term::Term;
 
 use super::common::{self, paid, Required};
@@ -196,7 +197,7 @@ pub static META: PolicyMeta = PolicyMeta {
 pub fn evaluate(req: &ClaimRequest) -> Outcome {
     let mut required = Required::new();
     // "Please email us ... and include your order number."
-    required.check(!req.purchase.order_id.is_empty(), "purchase.order_id");
+    required.check(!req.purchase.order_id.is_empty(), Field::PurchaseOrderId);
     // The rules add what they need to size the refund; every missing field is
     // asked at once, and only of a claim that is not denied.
     let out = decide(req, &mut required);
@@ -264,7 +265,7 @@ fn outage(
     }
     let Some(outage) = req.claim.outage else {
         // The duration decides; once supplied, a guaranteed outage is paid in full.
-        required.check(false, "claim.outage.duration");
+        required.check(false, Field::ClaimOutageDuration);
         return full(&OUTAGE_GUARANTEE);
     };
     if outage.duration <= OUTAGE_GUARANTEE_THRESHOLD {
@@ -295,7 +296,7 @@ fn technical_issue(
     }
     let Some(first_contact) = support.first_contacted_at else {
         // The 48 h cannot be measured without it.
-        required.check(false, "claim.support.first_contacted_at");
+        required.check(false, Field::ClaimSupportFirstContactedAt);
         return full(&UNRESOLVED_WITHIN_48H);
     };
     let resolution_deadline = first_contact + RESOLUTION_WINDOW;
@@ -318,7 +319,7 @@ fn no_fault(req: &ClaimRequest, required: &mut Required) -> Outcome {
     }
     let Some(term) = p.term() else {
         // Proration needs the length of the subscription.
-        required.check(false, "purchase.term_months");
+        required.check(false, Field::PurchaseTermMonths);
         return Outcome::new(Decision::PartiallyApproved, &PRORATED_BY_USAGE, p.amount_paid);
     };
     let Some(refund) = term.prorate(p.amount_paid, req.evaluated_at) else {
@@ -493,7 +494,7 @@ mod tests {
         );
         assert_eq!(
             out.missing_information.iter().collect::<Vec<_>>(),
-            ["purchase.order_id", "claim.expected_amount"]
+            [Field::PurchaseOrderId, Field::ClaimExpectedAmount]
         );
     }
 

@@ -81,6 +81,7 @@ use crate::domain::decision::{
     Compensation, CompensationKind, Consequence, Decision, Outcome, Reason, ReasonDef, RefundBasis, RefundMethod,
     Timeline,
 };
+use crate::domain::field::Field;
 use crate::domain::money::Money;
 use crate::domain::term::Term;
 
@@ -251,17 +252,17 @@ pub fn evaluate(req: &ClaimRequest) -> Outcome {
     // §5.1 "en indiquant votre numéro de commande"; §6 "Mode de paiement
     // utilisé", "Descriptif précis du problème".
     required
-        .check(!req.purchase.order_id.trim().is_empty(), "purchase.order_id")
+        .check(!req.purchase.order_id.trim().is_empty(), Field::PurchaseOrderId)
         .check(
             req.purchase.payment_method != PaymentMethod::Unspecified,
-            "purchase.payment_method",
+            Field::PurchasePaymentMethod,
         )
-        .check(!claim.description.trim().is_empty(), "claim.description");
+        .check(!claim.description.trim().is_empty(), Field::ClaimDescription);
     if matches!(
         claim.reason,
         ClaimReason::TechnicalIssue | ClaimReason::DeviceIncompatibility
     ) {
-        required.check(claim.issue_started_at.is_some(), "claim.issue_started_at");
+        required.check(claim.issue_started_at.is_some(), Field::ClaimIssueStartedAt);
     }
     let out = decide(req, &mut required);
     required.apply(out, &MISSING_INFORMATION)
@@ -339,7 +340,7 @@ fn outage(req: &ClaimRequest, term: Option<Term>, required: &mut Required) -> Ou
         return common::silent(&POLICY_SILENT, req);
     }
     let Some(outage) = claim.outage else {
-        required.check(false, "claim.outage.duration");
+        required.check(false, Field::ClaimOutageDuration);
         return prolonged(req, term, required, None);
     };
     if matches!(outage.scope, OutageScope::Partial | OutageScope::SingleChannel) {
@@ -373,14 +374,14 @@ fn prolonged(
 ) -> Outcome {
     let p = &req.purchase;
     let claim = &req.claim;
-    required.check(claim.issue_started_at.is_some(), "claim.issue_started_at");
+    required.check(claim.issue_started_at.is_some(), Field::ClaimIssueStartedAt);
     let refund = match term {
         Some(term) => match term.prorate(p.amount_paid, claim.issue_started_at.unwrap_or(claim.submitted_at)) {
             Some(refund) => refund,
             None => return common::not_computable(&PROLONGED_OUTAGE, req),
         },
         None => {
-            required.check(false, "purchase.term_months");
+            required.check(false, Field::PurchaseTermMonths);
             Money::zero(p.amount_paid.currency())
         }
     };
@@ -439,7 +440,7 @@ fn incompatibility(req: &ClaimRequest, required: &mut Required) -> Outcome {
         // §8.2 "appareils non pris en charge (trop anciens, non compatibles)"
         return Outcome::denied(&CUSTOMER_SIDE_ISSUE_EXCLUDED, paid(req));
     }
-    required.check(meets.is_some(), "claim.device_meets_minimum_requirements");
+    required.check(meets.is_some(), Field::ClaimDeviceMeetsMinimumRequirements);
     if claim.support.incompatibility_confirmed {
         Outcome::full(&CONFIRMED_INCOMPATIBILITY, paid(req), RefundMethod::OriginalPayment)
     } else {

@@ -46,6 +46,7 @@ use chrono::{DateTime, Days, NaiveTime, TimeDelta, Utc};
 use crate::domain::calendar::Calendar;
 use crate::domain::claim::{ClaimReason, ClaimRequest, CustomerType, Language, QuoteRequest};
 use crate::domain::decision::{Consequence, Decision, Outcome, Reason, ReasonDef, RefundBasis, RefundMethod, Timeline};
+use crate::domain::field::Field;
 use crate::domain::money::Money;
 use crate::domain::term::Term;
 
@@ -151,9 +152,9 @@ pub fn evaluate(req: &ClaimRequest) -> Outcome {
     // Eligibility for a Refund #3: "your purchase invoice number, the email
     // address used for the purchase, and a clear explanation of your concerns"
     required
-        .check(!p.invoice_number.is_empty(), "purchase.invoice_number")
-        .check(!p.purchase_email.is_empty(), "purchase.purchase_email")
-        .check(!req.claim.description.is_empty(), "claim.description");
+        .check(!p.invoice_number.is_empty(), Field::PurchaseInvoiceNumber)
+        .check(!p.purchase_email.is_empty(), Field::PurchaseEmail)
+        .check(!req.claim.description.is_empty(), Field::ClaimDescription);
     let out = decide(req, &mut required);
     let mut out = required.apply(out, &MISSING_INFORMATION);
     // Important Note: "Once your refund has been approved and processed, you
@@ -254,8 +255,8 @@ fn unused_since_fault(req: &ClaimRequest, required: &mut Required) -> Option<Mon
     let p = &req.purchase;
     let term = p.term();
     required
-        .check(req.claim.issue_started_at.is_some(), "claim.issue_started_at")
-        .check(term.is_some(), "purchase.term_months");
+        .check(req.claim.issue_started_at.is_some(), Field::ClaimIssueStartedAt)
+        .check(term.is_some(), Field::PurchaseTermMonths);
     match (term, req.claim.issue_started_at) {
         (Some(term), Some(from)) => term.prorate(p.amount_paid, from),
         _ => Some(Money::zero(p.amount_paid.currency())),
@@ -384,7 +385,7 @@ mod tests {
         assert_eq!(out.decision, Decision::NeedsInformation);
         assert_eq!(
             out.missing_information.iter().collect::<Vec<_>>(),
-            ["purchase.purchase_email", "claim.charged_amount"]
+            [Field::PurchaseEmail, Field::ClaimChargedAmount]
         );
         assert_eq!(codes(&out), ["MISSING_REQUIRED_INFORMATION", "BILLING_ERROR_EXCEPTION"]);
     }

@@ -80,6 +80,7 @@ use crate::domain::decision::{
     Compensation, CompensationKind, Consequence, Decision, Outcome, Reason, ReasonDef, RefundBasis, RefundMethod,
     Timeline,
 };
+use crate::domain::field::Field;
 use crate::domain::money::Money;
 use crate::domain::term::Term;
 
@@ -346,10 +347,10 @@ fn technical_issue(req: &ClaimRequest, required: &mut Required) -> Outcome {
         return Outcome::denied(&TROUBLESHOOTING_REQUIRED, paid(req));
     }
     let p = &req.purchase;
-    required.check(req.claim.issue_started_at.is_some(), "claim.issue_started_at");
+    required.check(req.claim.issue_started_at.is_some(), Field::ClaimIssueStartedAt);
     let Some(term) = p.term() else {
         // Without a term nothing can be prorated: ask for it, showing nothing yet.
-        required.check(false, "purchase.term_months");
+        required.check(false, Field::PurchaseTermMonths);
         return Outcome::new(
             Decision::PartiallyApproved,
             &UNRESOLVABLE_TECHNICAL_ISSUE,
@@ -401,7 +402,7 @@ fn outage(req: &ClaimRequest, required: &mut Required) -> Outcome {
     let review = Outcome::new(Decision::NeedsReview, &PROLONGED_OUTAGE_REVIEW, paid(req));
     let Some(term) = req.purchase.term() else {
         // The share of a term cannot be measured without one: ask for it.
-        required.check(false, "purchase.term_months");
+        required.check(false, Field::PurchaseTermMonths);
         return review;
     };
     match outage_share(req.purchase.amount_paid, term, outage) {
@@ -604,7 +605,7 @@ mod tests {
         assert_eq!(out.decision, Decision::NeedsInformation);
         assert_eq!(
             out.missing_information.iter().collect::<Vec<_>>(),
-            ["purchase.term_months"]
+            [Field::PurchaseTermMonths]
         );
     }
 
