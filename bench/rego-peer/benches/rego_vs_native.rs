@@ -2,12 +2,20 @@
 //! under regorus, on the same claims (every valid claim of the service's
 //! corpus, one pass per iteration; time per claim = time / claims).
 //!
-//! - `native`: `engine::evaluate` on the validated claim.
+//! - `native`: `engine::evaluate` on the validated claim; it computes the
+//!   statutory withdrawal period (holiday calendar) itself, as the service
+//!   does, for the claims the floor may cover.
 //! - `regorus-engine`: one `Engine`, policy added and prepared once, reused:
-//!   `set_input` + `eval_rule` on an input value built before the loop.
-//! - `regorus-compiled`: `CompiledPolicy::eval_with_input` (compiled once).
+//!   `set_input` + `eval_rule` on an input value built before the loop (the
+//!   period's end included: this figure does NOT pay for the calendar).
+//! - `regorus-compiled`: `CompiledPolicy::eval_with_input` (compiled once),
+//!   same prebuilt inputs.
 //! - `regorus-engine+input`: the reused engine with the input value built in
-//!   the loop from the validated claim, as a service embedding regorus would.
+//!   the loop from the validated claim, as a service embedding regorus would:
+//!   this one pays for the period (`withdrawal::period`, the Rust calendar)
+//!   on every claim with a covered country.
+//!
+//! - `withdrawal-period`: that calendar computation alone, over the corpus.
 //!
 //! Both sides get the claim decoded and validated outside the timed loop.
 //! `cargo bench` in bench/rego-peer.
@@ -18,7 +26,7 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use refund_eligibility::engine;
 use refund_eligibility::policies::PolicyId;
-use rego_peer::{corpus_claims, corpus_path, input, RegoPeer};
+use rego_peer::{corpus_claims, corpus_path, input, withdrawal_period_ends_before, RegoPeer};
 use regorus::Value;
 
 fn compare(c: &mut Criterion) {
@@ -56,6 +64,16 @@ fn compare(c: &mut Criterion) {
             for claim in &claims {
                 let v = input(black_box(&claim.request));
                 black_box(peer.eval_engine(v).expect("evaluates"));
+            }
+        })
+    });
+
+    // What `regorus-engine+input` pays on top of `regorus-engine` for the
+    // calendar: the period's end of every claim, computed by the service.
+    group.bench_function(BenchmarkId::new("withdrawal-period", format!("corpus-{n}")), |b| {
+        b.iter(|| {
+            for claim in &claims {
+                black_box(withdrawal_period_ends_before(black_box(&claim.request)));
             }
         })
     });

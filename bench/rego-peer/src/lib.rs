@@ -6,6 +6,12 @@
 //! reason codes, missing fields) so a differential test can compare them and
 //! a benchmark can time them on equal terms: the claim is decoded and
 //! validated once, outside the timed loop, for both.
+//!
+//! The statutory withdrawal period depends on a holiday calendar of ~37
+//! countries compiled into the service; the Rego policy does not re-implement
+//! it: [`input_json`] passes the period's end computed by the service's
+//! `domain::withdrawal::period` as `withdrawal_period_ends_before`, an input
+//! like the current time.
 
 use std::path::Path;
 
@@ -14,6 +20,7 @@ use refund_eligibility::domain::claim::ClaimRequest;
 use refund_eligibility::domain::decision::Outcome;
 use refund_eligibility::domain::money::Money;
 use refund_eligibility::domain::term::Term;
+use refund_eligibility::domain::withdrawal;
 use refund_eligibility::grpc::convert;
 use refund_eligibility::{json, pb};
 use regorus::{CompiledPolicy, Engine, Value};
@@ -128,6 +135,10 @@ pub fn input_json(req: &ClaimRequest) -> serde_json::Value {
         "express_consent_immediate_performance".into(),
         json!(p.express_consent_immediate_performance),
     );
+    purchase.insert(
+        "withdrawal_information_given".into(),
+        json!(p.withdrawal_information_given),
+    );
 
     let mut claim = Map::new();
     claim.insert("reason".into(), json!(name(c.reason)));
@@ -148,12 +159,36 @@ pub fn input_json(req: &ClaimRequest) -> serde_json::Value {
     claim.insert("support".into(), serde_json::Value::Object(support));
     claim.insert("terms_violation".into(), json!(c.terms_violation));
     claim.insert("concerns_adult_content".into(), json!(c.concerns_adult_content));
+    for (key, amount) in [
+        ("charged_amount", c.charged_amount),
+        ("expected_amount", c.expected_amount),
+        ("duplicate_amount", c.duplicate_amount),
+    ] {
+        if let Some(m) = amount {
+            claim.insert(key.into(), json!(minor_units(m) as i64));
+        }
+    }
 
-    json!({
-        "purchase": purchase,
-        "claim": claim,
-        "evaluated_at": seconds(req.evaluated_at),
-    })
+    let mut input = Map::new();
+    input.insert("purchase".into(), serde_json::Value::Object(purchase));
+    input.insert("claim".into(), serde_json::Value::Object(claim));
+    input.insert("evaluated_at".into(), json!(seconds(req.evaluated_at)));
+    if let Some(ends_before) = withdrawal_period_ends_before(req) {
+        input.insert("withdrawal_period_ends_before".into(), json!(seconds(ends_before)));
+    }
+    serde_json::Value::Object(input)
+}
+
+/// The end of the consumer's statutory withdrawal period (its first instant
+/// after), computed by the service from its holiday calendar: an input of
+/// the Rego policy, like the current time. `None` when the customer's
+/// country has no withdrawal right (or none is given). Computed from the
+/// country whatever the customer type and the claim's reason: who the floor
+/// covers is decided in Rego.
+pub fn withdrawal_period_ends_before(req: &ClaimRequest) -> Option<DateTime<Utc>> {
+    let p = &req.purchase;
+    withdrawal::period(p.customer_country?, p.purchased_at, p.withdrawal_information_given)
+        .map(|period| period.ends_before)
 }
 
 /// The regorus value of [`input_json`].
@@ -185,7 +220,9 @@ pub fn verdict_of_rego(v: &Value) -> Result<Verdict, Error> {
 
 /// The service's outcome, reduced the same way.
 pub fn verdict_of_native(o: &Outcome) -> Verdict {
-    let mut missing: Vec<String> = o.missing_information.iter().map(str::to_owned).collect();
+    // Field paths as the proto names them (`Display`, whatever type the
+    // service keeps them in).
+    let mut missing: Vec<String> = o.missing_information.iter().map(|f| f.to_string()).collect();
     missing.sort();
     Verdict {
         decision: name(o.decision),
@@ -201,9 +238,10 @@ pub fn corpus_now() -> DateTime<Utc> {
 }
 
 /// Deep-merges `over` into `base` as the corpus runner does: objects merge
-/// key by key, `null` removes a key.
+/// key by key, `null` removes a key, an absent (null) `over` keeps `base`.
 pub fn merge(base: &serde_json::Value, over: &serde_json::Value) -> serde_json::Value {
     match (base, over) {
+        (b, serde_json::Value::Null) => b.clone(),
         (serde_json::Value::Object(b), serde_json::Value::Object(o)) => {
             let mut out = b.clone();
             for (k, v) in o {
@@ -230,7 +268,8 @@ pub struct CorpusClaim {
     pub policy: refund_eligibility::policies::PolicyId,
 }
 
-/// The valid claims of a corpus file (cases that expect a gRPC error are skipped).
+/// The valid claims of a corpus file (cases that expect a gRPC error are
+/// skipped), under whatever policy each names.
 pub fn corpus_claims(path: &Path) -> Result<Vec<CorpusClaim>, Error> {
     let text = std::fs::read_to_string(path)?;
     let corpus: serde_json::Value = serde_json::from_str(&text)?;
@@ -254,7 +293,25 @@ pub fn corpus_claims(path: &Path) -> Result<Vec<CorpusClaim>, Error> {
     Ok(out)
 }
 
+/// The valid claims of a corpus file that are evaluated under
+/// `iptv-smarters-pro` (cases naming another policy are skipped).
+pub fn policy_claims(path: &Path) -> Result<Vec<CorpusClaim>, Error> {
+    let mut claims = corpus_claims(path)?;
+    claims.retain(|c| c.policy == refund_eligibility::policies::PolicyId::IptvSmartersPro);
+    Ok(claims)
+}
+
+fn cases_dir() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/cases")
+}
+
 /// `tests/cases/iptv-smarters-pro.json` of the service.
 pub fn corpus_path() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/cases/iptv-smarters-pro.json")
+    cases_dir().join("iptv-smarters-pro.json")
+}
+
+/// `tests/cases/statutory-floor.json` of the service (its cases default to
+/// iptv-smarters-pro; some name other policies).
+pub fn statutory_corpus_path() -> std::path::PathBuf {
+    cases_dir().join("statutory-floor.json")
 }

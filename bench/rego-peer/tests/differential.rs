@@ -1,8 +1,10 @@
 //! Differential test: the compiled-in `iptv-smarters-pro` module (through
 //! `engine::evaluate`, statutory floor included) and the Rego policy under
 //! regorus must agree on decision, amount, reason codes and missing fields,
-//! on every valid claim of the service's case corpus and on a deterministic
-//! sample of generated claims that walks every rule of the ruling.
+//! on every valid claim of the service's case corpora (`iptv-smarters-pro.json`
+//! and the iptv-smarters-pro cases of `statutory-floor.json`) and on a
+//! deterministic sample of generated claims that walks every rule of the
+//! second edition of the rulings (2026-12-02).
 //!
 //! History: the generated sample first found one divergence, the service
 //! asking for required information twice when a rule's own field and
@@ -17,9 +19,12 @@ use refund_eligibility::domain::claim::{
     ClaimReason, ClaimRequest, Country, CustomerType, IssueCause, Outage, OutageScope, SupportHistory,
 };
 use refund_eligibility::domain::money::{Currency, Money};
+use refund_eligibility::domain::withdrawal;
 use refund_eligibility::engine;
-use refund_eligibility::policies::PolicyId;
-use rego_peer::{corpus_claims, corpus_path, verdict_of_native, RegoPeer, Verdict};
+use refund_eligibility::policies::{statutory, PolicyId};
+use rego_peer::{
+    corpus_claims, corpus_path, policy_claims, statutory_corpus_path, verdict_of_native, RegoPeer, Verdict,
+};
 
 /// `None` when both agree, else both verdicts (the service's first).
 fn compare(peer: &mut RegoPeer, req: &ClaimRequest) -> Option<(Verdict, Verdict)> {
@@ -30,26 +35,51 @@ fn compare(peer: &mut RegoPeer, req: &ClaimRequest) -> Option<(Verdict, Verdict)
     (native != rego).then_some((native, rego))
 }
 
-#[test]
-fn corpus_claims_agree() {
-    let claims = corpus_claims(&corpus_path()).expect("corpus loads");
-    assert!(!claims.is_empty(), "no valid claim in the corpus");
+fn check_corpus(path: &std::path::Path) -> usize {
+    let claims = policy_claims(path).expect("corpus loads");
+    assert!(!claims.is_empty(), "no valid claim in {}", path.display());
     let mut peer = RegoPeer::new().expect("policy compiles");
     let mut failures = Vec::new();
     for c in &claims {
-        assert_eq!(c.policy, PolicyId::IptvSmartersPro, "case {:?}", c.name);
         if let Some((native, rego)) = compare(&mut peer, &c.request) {
-            failures.push(format!("case {:?}:\n  native {native:?}\n  rego   {rego:?}", c.name));
+            failures.push(format!(
+                "case {:?}: {}\n  native {native:?}\n  rego   {rego:?}",
+                c.name,
+                rego_peer::input_json(&c.request)
+            ));
         }
     }
     assert!(
         failures.is_empty(),
-        "{} of {} corpus claims disagree:\n{}",
+        "{}: {} of {} claims disagree:\n{}",
+        path.display(),
         failures.len(),
         claims.len(),
         failures.join("\n")
     );
-    eprintln!("{} corpus claims agree", claims.len());
+    claims.len()
+}
+
+#[test]
+fn corpus_claims_agree() {
+    let path = corpus_path();
+    let all = corpus_claims(&path).expect("corpus loads");
+    for c in &all {
+        assert_eq!(c.policy, PolicyId::IptvSmartersPro, "case {:?}", c.name);
+    }
+    let n = check_corpus(&path);
+    eprintln!("iptv-smarters-pro.json: {n} valid claims agree");
+}
+
+#[test]
+fn statutory_floor_claims_agree() {
+    let path = statutory_corpus_path();
+    let all = corpus_claims(&path).expect("corpus loads").len();
+    let n = check_corpus(&path);
+    eprintln!(
+        "statutory-floor.json: {n} iptv-smarters-pro claims agree ({} under other policies skipped)",
+        all - n
+    );
 }
 
 /// splitmix64: a small deterministic generator, so every run checks the same claims.
@@ -101,11 +131,52 @@ fn hours(h: i64) -> TimeDelta {
     TimeDelta::hours(h)
 }
 
+fn t(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).expect("timestamp").with_timezone(&Utc)
+}
+
+/// Purchase instants whose withdrawal periods differ: a Monday, a Saturday
+/// (the 14th day a Saturday), DE's 3 Oct, PT's two-zone case at 00:30 UTC,
+/// RE's 20 Dec, late evening UTC (the next day in Europe), Easter, leap day.
+const PURCHASES: &[&str] = &[
+    "2026-01-05T10:00:00Z",
+    "2026-03-02T10:00:00Z",
+    "2026-03-07T10:00:00Z",
+    "2026-09-19T10:00:00Z",
+    "2026-03-03T00:30:00Z",
+    "2026-03-03T12:00:00Z",
+    "2026-12-06T08:00:00Z",
+    "2026-04-22T23:30:00Z",
+    "2027-03-14T21:00:00Z",
+    "2028-02-29T12:00:00Z",
+];
+
+/// Customers: covered countries (incl. outermost regions, AX, the two-zone
+/// PT and ES, GB's unmoved period), uncovered ones (US, CH, BL) and none;
+/// consumers, UNSPECIFIED (a consumer under this policy) and businesses.
+const COUNTRIES: &[&str] = &[
+    "FR", "FR", "DE", "GB", "GB", "PT", "ES", "RE", "GP", "YT", "AX", "IE", "NO", "IT", "US", "US", "CH", "BL", "",
+];
+
+const CUSTOMER_TYPES: &[CustomerType] = &[
+    CustomerType::Consumer,
+    CustomerType::Consumer,
+    CustomerType::Unspecified,
+    CustomerType::Business,
+];
+
+/// `paid x num / den` rounded to the minor unit: an amount of the purchase's currency.
+fn part(paid: Money, num: i64, den: i64) -> Money {
+    paid.scaled(num, den).expect("amount").rounded()
+}
+
 /// A claim built from independent random choices over the values each rule
-/// distinguishes (boundaries included: exactly 48 h, 48 h + 1 s, 14 days ...).
+/// distinguishes (boundaries included: exactly 48 h, 48 h + 1 s, the last
+/// second of the withdrawal period and its end ...).
 fn generated(rng: &mut Rng, base: &ClaimRequest) -> ClaimRequest {
     let mut r = base.clone();
-    let purchased: DateTime<Utc> = r.purchase.purchased_at;
+    let purchased = t(rng.pick(PURCHASES));
+    r.purchase.purchased_at = purchased;
     let amounts = [
         ("EUR", "29.99"),
         ("EUR", "0.01"),
@@ -116,43 +187,59 @@ fn generated(rng: &mut Rng, base: &ClaimRequest) -> ClaimRequest {
     ];
     let (cur, amount) = rng.pick(&amounts);
     let currency = Currency::from_code(cur).expect("currency");
-    r.purchase.amount_paid = Money::parse(currency, amount).expect("amount");
+    let paid = Money::parse(currency, amount).expect("amount");
+    r.purchase.amount_paid = paid;
     r.purchase.order_id = rng.pick(&["SP-1001", "SP-1001", ""]).to_owned();
     r.purchase.term_months = rng.pick(&[0, 1, 1, 3, 12]);
+    r.purchase.customer_country = Country::from_code(rng.pick(COUNTRIES));
+    r.purchase.customer_type = rng.pick(CUSTOMER_TYPES);
+    r.purchase.express_consent_immediate_performance = rng.next().is_multiple_of(2);
+    r.purchase.withdrawal_information_given = !rng.next().is_multiple_of(4);
+
+    // Submission: fixed offsets from purchase, or around the end of the
+    // withdrawal period (as the service computes it, when there is one).
+    let period_end = r
+        .purchase
+        .customer_country
+        .and_then(|c| withdrawal::period(c, purchased, r.purchase.withdrawal_information_given))
+        .map(|p| p.ends_before);
+    let submitted = match (rng.next() % 3, period_end) {
+        (0, Some(end)) => {
+            end + rng.pick(&[
+                TimeDelta::seconds(-1),
+                TimeDelta::zero(),
+                TimeDelta::seconds(-3600),
+                hours(-24 * 3),
+            ])
+        }
+        _ => {
+            purchased
+                + rng.pick(&[
+                    hours(1),
+                    hours(48),
+                    hours(48) + TimeDelta::seconds(1),
+                    hours(24 * 10),
+                    hours(24 * 14),
+                    hours(24 * 14) + TimeDelta::seconds(1),
+                    hours(24 * 20),
+                    hours(24 * 40),
+                    hours(24 * 200),
+                    hours(24 * 400),
+                ])
+        }
+    }
+    .max(purchased);
+    r.claim.submitted_at = submitted;
+    r.evaluated_at = submitted + rng.pick(&[TimeDelta::zero(), TimeDelta::zero(), hours(72)]);
+    // Delivered at once, after the claim (before delivery), late, or never.
     r.purchase.delivered_at = rng.pick(&[
         Some(purchased + TimeDelta::minutes(5)),
         Some(purchased + TimeDelta::minutes(5)),
-        None,
+        Some(submitted),
+        Some(submitted + TimeDelta::seconds(1)),
         Some(purchased + hours(72)),
+        None,
     ]);
-    let (country, customer_type, consent) = rng.pick(&[
-        ("US", CustomerType::Consumer, false),
-        ("US", CustomerType::Consumer, false),
-        ("FR", CustomerType::Consumer, false),
-        ("FR", CustomerType::Consumer, true),
-        ("DE", CustomerType::Business, false),
-        ("GB", CustomerType::Consumer, false),
-        ("CH", CustomerType::Consumer, false),
-        ("", CustomerType::Consumer, false),
-    ]);
-    r.purchase.customer_country = Country::from_code(country);
-    r.purchase.customer_type = customer_type;
-    r.purchase.express_consent_immediate_performance = consent;
-
-    let submitted = purchased
-        + rng.pick(&[
-            hours(1),
-            hours(48),
-            hours(48) + TimeDelta::seconds(1),
-            hours(24 * 10),
-            hours(24 * 14),
-            hours(24 * 14) + TimeDelta::seconds(1),
-            hours(24 * 20),
-            hours(24 * 40),
-            hours(24 * 400),
-        ]);
-    r.claim.submitted_at = submitted;
-    r.evaluated_at = submitted + rng.pick(&[TimeDelta::zero(), TimeDelta::zero(), hours(72)]);
 
     r.claim.reason = rng.pick(REASONS);
     r.claim.cause = rng.pick(CAUSES);
@@ -181,7 +268,25 @@ fn generated(rng: &mut Rng, base: &ClaimRequest) -> ClaimRequest {
         ..SupportHistory::default()
     };
     r.claim.terms_violation = rng.next().is_multiple_of(8);
-    r.claim.concerns_adult_content = rng.next().is_multiple_of(2);
+    r.claim.concerns_adult_content = rng.next().is_multiple_of(3);
+
+    // Charge disputes: amounts missing, equal, below, above, beyond what was paid.
+    let zero = Money::zero(currency);
+    r.claim.charged_amount = rng.pick(&[
+        None,
+        Some(paid),
+        Some(part(paid, 3, 2)),
+        Some(part(paid, 3, 1)),
+        Some(zero),
+    ]);
+    r.claim.expected_amount = rng.pick(&[None, Some(paid), Some(part(paid, 1, 2)), Some(part(paid, 2, 1))]);
+    r.claim.duplicate_amount = rng.pick(&[
+        None,
+        Some(zero),
+        Some(paid),
+        Some(part(paid, 1, 3)),
+        Some(part(paid, 2, 1)),
+    ]);
     r
 }
 
@@ -196,11 +301,12 @@ fn generated_claims_agree() {
     let count: usize = std::env::var("REGO_PEER_CLAIMS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(20_000);
+        .unwrap_or(50_000);
     let mut peer = RegoPeer::new().expect("policy compiles");
     let mut rng = Rng(0x5EED_2026);
     let mut failures = Vec::new();
     let mut codes = BTreeSet::new();
+    let mut covered = 0usize;
     for i in 0..count {
         let req = generated(&mut rng, &base);
         if let Some((native, rego)) = compare(&mut peer, &req) {
@@ -209,7 +315,11 @@ fn generated_claims_agree() {
                 rego_peer::input_json(&req)
             ));
         }
-        codes.extend(verdict_of_native(&engine::evaluate(PolicyId::IptvSmartersPro, &req)).reasons);
+        let native = verdict_of_native(&engine::evaluate(PolicyId::IptvSmartersPro, &req));
+        if native.reasons.iter().any(|c| c.starts_with("STATUTORY_")) {
+            covered += 1;
+        }
+        codes.extend(native.reasons);
     }
     let shown: Vec<_> = failures.iter().take(5).cloned().collect();
     assert!(
@@ -223,10 +333,13 @@ fn generated_claims_agree() {
         .meta()
         .catalog
         .iter()
+        .chain(statutory::REASONS.iter())
         .map(|r| r.code.to_owned())
-        .chain(["STATUTORY_WITHDRAWAL_RIGHT".to_owned()])
         .collect();
     let unreached: Vec<_> = catalog.difference(&codes).collect();
     assert!(unreached.is_empty(), "codes the sample never reached: {unreached:?}");
-    eprintln!("{count} generated claims agree; {} reason codes reached", codes.len());
+    eprintln!(
+        "{count} generated claims agree ({covered} under the statutory floor); {} reason codes reached",
+        codes.len()
+    );
 }
