@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use prost::Message;
-use refund_eligibility::grpc::{convert, service};
+use refund_eligibility::grpc::{decode, encode, service};
 use refund_eligibility::{engine, pb};
 
 /// Indices of the inputs ordered by the cost of one evaluation (best of a
@@ -187,7 +187,7 @@ fn wire_breakdown(c: &mut Criterion) {
     group.bench_function("2-validate", |b| {
         b.iter_batched(
             || claim.wire.clone(),
-            |req| convert::decode_evaluate(req, now).is_ok(),
+            |req| decode::decode_evaluate(req, now).is_ok(),
             criterion::BatchSize::SmallInput,
         )
     });
@@ -196,7 +196,7 @@ fn wire_breakdown(c: &mut Criterion) {
     });
     group.bench_function("4-response", |b| {
         b.iter(|| {
-            convert::evaluate_response(
+            encode::evaluate_response(
                 black_box(&outcome),
                 meta,
                 meta.source_language,

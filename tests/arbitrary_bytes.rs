@@ -98,47 +98,24 @@ fn check_quote(req: pb::QuoteRefundRequest) -> Result<(), TestCaseError> {
 
 // ---------------------------------------------------------------- seeds
 
-/// The corpus format's deep merge (tests/support): objects merge key by key, `null` removes.
-fn merge(base: &serde_json::Value, over: &serde_json::Value) -> serde_json::Value {
-    match (base, over) {
-        (serde_json::Value::Object(b), serde_json::Value::Object(o)) => {
-            let mut out = b.clone();
-            for (k, v) in o {
-                if v.is_null() {
-                    out.remove(k);
-                } else {
-                    let merged = out.get(k).map_or_else(|| v.clone(), |existing| merge(existing, v));
-                    out.insert(k.clone(), merged);
-                }
-            }
-            serde_json::Value::Object(out)
-        }
-        (_, o) => o.clone(),
-    }
-}
+#[path = "shared/corpus.rs"]
+mod corpus;
 
 /// Every request of the case corpus, encoded: the valid inputs mutations start from.
 fn seeds() -> &'static [Vec<u8>] {
     static SEEDS: std::sync::OnceLock<Vec<Vec<u8>>> = std::sync::OnceLock::new();
     SEEDS.get_or_init(|| {
         let mut out = Vec::new();
-        let mut files: Vec<PathBuf> = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases"))
+        let mut files: Vec<PathBuf> = std::fs::read_dir(corpus::cases_dir_of(env!("CARGO_MANIFEST_DIR")))
             .unwrap()
             .map(|e| e.unwrap().path())
             .filter(|p| p.extension().is_some_and(|e| e == "json"))
             .collect();
         files.sort();
         for file in files {
-            let corpus: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
-            let defaults = corpus.get("defaults").cloned().unwrap_or(serde_json::Value::Null);
-            let policy = corpus["policy_id"].clone();
-            for case in corpus["cases"].as_array().into_iter().flatten() {
-                let request = case.get("request").cloned().unwrap_or(serde_json::json!({}));
-                let mut merged = merge(&defaults, &request);
-                if merged.get("policy_id").is_none() {
-                    merged = merge(&merged, &serde_json::json!({ "policy_id": policy }));
-                }
-                if let Ok(req) = json::from_value::<pb::EvaluateClaimRequest>(&merged) {
+            let corpus = corpus::CorpusFile::read(&file).unwrap();
+            for (_, request) in corpus.case_requests() {
+                if let Ok(req) = json::from_value::<pb::EvaluateClaimRequest>(&request) {
                     out.push(req.encode_to_vec());
                     let quote = pb::QuoteRefundRequest {
                         policy_id: req.policy_id.clone(),
@@ -492,7 +469,7 @@ fn extreme_outage_durations_are_refused_not_a_panic() {
             ..Default::default()
         };
         match service::evaluate(req, now()) {
-            Err(refund_eligibility::grpc::convert::RequestError::Invalid(v)) => {
+            Err(refund_eligibility::grpc::decode::RequestError::Invalid(v)) => {
                 assert_eq!(v.len(), 1, "{v:?}");
                 assert_eq!(v[0].field, "claim.outage.duration");
                 assert!(

@@ -7,7 +7,7 @@ mod support;
 
 use std::collections::BTreeSet;
 
-use refund_eligibility::grpc::convert::list_policies_response;
+use refund_eligibility::grpc::encode::list_policies_response;
 use refund_eligibility::policies::PolicyId;
 
 fn catalog(policy_id: &str) -> BTreeSet<String> {

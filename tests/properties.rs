@@ -20,7 +20,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use refund_eligibility::domain::calendar::Calendar;
 use refund_eligibility::domain::claim::Country;
 use refund_eligibility::domain::withdrawal;
-use refund_eligibility::grpc::convert::list_policies_response;
+use refund_eligibility::grpc::encode::list_policies_response;
 use refund_eligibility::grpc::service;
 use refund_eligibility::pb;
 use refund_eligibility::policies::PolicyId;

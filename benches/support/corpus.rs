@@ -14,14 +14,13 @@
     clippy::indexing_slicing
 )]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 use refund_eligibility::domain::claim::{ClaimRequest, QuoteRequest};
-use refund_eligibility::grpc::convert;
+use refund_eligibility::grpc::decode;
 use refund_eligibility::policies::PolicyId;
 use refund_eligibility::{json, pb};
-use serde_json::{json, Value};
 
 /// One valid claim of a corpus.
 pub struct Claim {
@@ -50,69 +49,36 @@ pub fn now() -> DateTime<Utc> {
     DateTime::from_timestamp(1_893_456_000, 0).unwrap() // 2030-01-01T00:00:00Z
 }
 
+#[path = "../../tests/shared/corpus.rs"]
+mod shared;
+
 pub fn cases_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases")
-}
-
-/// Deep-merges `over` into `base` as the corpus runner does: objects merge
-/// key by key, `null` removes a key.
-pub fn merge(base: &Value, over: &Value) -> Value {
-    match (base, over) {
-        (Value::Object(b), Value::Object(o)) => {
-            let mut out = b.clone();
-            for (k, v) in o {
-                if v.is_null() {
-                    out.remove(k);
-                } else {
-                    let merged = match out.get(k) {
-                        Some(existing) => merge(existing, v),
-                        None => v.clone(),
-                    };
-                    out.insert(k.clone(), merged);
-                }
-            }
-            Value::Object(out)
-        }
-        (_, o) => o.clone(),
-    }
-}
-
-fn with_policy(request: Value, policy_id: &str) -> Value {
-    if request.get("policy_id").is_none() {
-        merge(&request, &json!({ "policy_id": policy_id }))
-    } else {
-        request
-    }
+    shared::cases_dir_of(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// Loads one policy's corpus; `None` when its file has not landed yet.
 pub fn load(policy: PolicyId) -> Option<PolicyCorpus> {
     let id = policy.meta().id;
-    let path = cases_dir().join(format!("{id}.json"));
-    let text = std::fs::read_to_string(&path).ok()?;
-    let corpus: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let defaults = corpus.get("defaults").cloned().unwrap_or(Value::Null);
+    let file = shared::CorpusFile::read(&cases_dir().join(format!("{id}.json")))?;
     let mut claims = Vec::new();
     let mut quotes = Vec::new();
-    for case in corpus["cases"].as_array().into_iter().flatten() {
-        let request = with_policy(merge(&defaults, &case["request"]), id);
+    for (name, request) in file.case_requests() {
         let Ok(wire) = json::from_value::<pb::EvaluateClaimRequest>(&request) else {
             continue;
         };
-        let Ok(input) = convert::decode_evaluate(wire.clone(), now()) else {
+        let Ok(input) = decode::decode_evaluate(wire.clone(), now()) else {
             continue; // a case about a gRPC error
         };
         if input.policy != policy {
             continue;
         }
-        let name = case["name"].as_str().unwrap_or_default().to_owned();
         let quote_wire = pb::QuoteRefundRequest {
             policy_id: wire.policy_id.clone(),
             purchase: wire.purchase.clone(),
             as_of: wire.evaluated_at,
             locale: wire.locale.clone(),
         };
-        if let Ok(q) = convert::decode_quote(quote_wire.clone(), now()) {
+        if let Ok(q) = decode::decode_quote(quote_wire.clone(), now()) {
             quotes.push(QuoteClaim {
                 name: format!("quote of {name}"),
                 request: q.request,
@@ -120,25 +86,19 @@ pub fn load(policy: PolicyId) -> Option<PolicyCorpus> {
             });
         }
         claims.push(Claim {
-            name,
+            name: name.to_owned(),
             request: input.request,
             wire,
         });
     }
-    let purchase = defaults.get("purchase").cloned().unwrap_or(Value::Null);
-    let mut quote_base = json!({ "purchase": purchase });
-    if let Some(qd) = corpus.get("quote_defaults") {
-        quote_base = merge(&quote_base, qd);
-    }
     let mut own = Vec::new();
-    for case in corpus["quotes"].as_array().into_iter().flatten() {
-        let request = with_policy(merge(&quote_base, &case["request"]), id);
+    for (name, request) in file.quote_requests() {
         let Ok(wire) = json::from_value::<pb::QuoteRefundRequest>(&request) else {
             continue;
         };
-        if let Ok(q) = convert::decode_quote(wire.clone(), now()) {
+        if let Ok(q) = decode::decode_quote(wire.clone(), now()) {
             own.push(QuoteClaim {
-                name: case["name"].as_str().unwrap_or_default().to_owned(),
+                name: name.to_owned(),
                 request: q.request,
                 wire,
             });

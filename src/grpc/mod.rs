@@ -4,7 +4,6 @@
 //! validated domain values (and can fail, naming every bad field), [`encode`]
 //! turns domain answers into wire responses (and cannot fail).
 
-pub mod convert;
 pub mod decode;
 pub mod encode;
 pub mod pb;

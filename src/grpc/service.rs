@@ -7,7 +7,8 @@ use chrono::{DateTime, Utc};
 use tonic::{Code, Request, Response, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
-use super::convert::{self, RequestError};
+use super::decode::{self, RequestError};
+use super::encode;
 use super::pb;
 use super::pb::eligibility_service_server::EligibilityService;
 use crate::domain::claim::Language;
@@ -50,11 +51,11 @@ fn decide(
     request: pb::EvaluateClaimRequest,
     now: DateTime<Utc>,
 ) -> Result<(Decision, pb::EvaluateClaimResponse), RequestError> {
-    let input = convert::decode_evaluate(request, now)?;
+    let input = decode::decode_evaluate(request, now)?;
     let outcome = engine::evaluate(input.policy, &input.request);
     let meta = input.policy.meta();
-    let lang = convert::language(input.language, meta);
-    let response = convert::evaluate_response(&outcome, meta, lang, input.request_id, input.request.evaluated_at);
+    let lang = encode::language(input.language, meta);
+    let response = encode::evaluate_response(&outcome, meta, lang, input.request_id, input.request.evaluated_at);
     Ok((outcome.decision, response))
 }
 
@@ -72,13 +73,13 @@ fn named_policy(policy_id: &str) -> Option<PolicyId> {
 
 /// QuoteRefund from wire message to wire message; `now` stands in for an unset `as_of`.
 pub fn quote(request: pb::QuoteRefundRequest, now: DateTime<Utc>) -> Result<pb::QuoteRefundResponse, RequestError> {
-    let input = convert::decode_quote(request, now)?;
+    let input = decode::decode_quote(request, now)?;
     let quote = engine::quote(input.policy, &input.request);
     let meta = input.policy.meta();
-    Ok(convert::quote_response(
+    Ok(encode::quote_response(
         &quote,
         meta,
-        convert::language(input.language, meta),
+        encode::language(input.language, meta),
     ))
 }
 
@@ -118,6 +119,6 @@ impl EligibilityService for EligibilityApi {
         request: Request<pb::ListPoliciesRequest>,
     ) -> Result<Response<pb::ListPoliciesResponse>, Status> {
         let lang = Language::from_tag(&request.get_ref().locale);
-        Ok(Response::new(convert::list_policies_response(lang)))
+        Ok(Response::new(encode::list_policies_response(lang)))
     }
 }

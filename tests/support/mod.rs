@@ -14,14 +14,14 @@
 )]
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 use refund_eligibility::domain::decision::{Compensation, Consequence, Decision, Reason, Window};
 use refund_eligibility::domain::list::List;
 use refund_eligibility::domain::money::{Currency, Money};
 use refund_eligibility::engine;
-use refund_eligibility::grpc::convert::{self, RequestError};
+use refund_eligibility::grpc::decode::{self, RequestError};
 use refund_eligibility::grpc::service;
 use refund_eligibility::json;
 use refund_eligibility::pb;
@@ -151,31 +151,11 @@ pub struct ExpectWindow {
     pub reason: String,
 }
 
-pub fn cases_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases")
-}
+#[path = "../shared/corpus.rs"]
+mod corpus;
 
-/// Deep-merges `over` into `base`: objects merge key by key, `null` removes.
-pub fn merge(base: &Value, over: &Value) -> Value {
-    match (base, over) {
-        (b, Value::Null) => b.clone(),
-        (Value::Object(b), Value::Object(o)) => {
-            let mut out = b.clone();
-            for (k, v) in o {
-                if v.is_null() {
-                    out.remove(k);
-                } else {
-                    let merged = match out.get(k) {
-                        Some(existing) => merge(existing, v),
-                        None => v.clone(),
-                    };
-                    out.insert(k.clone(), merged);
-                }
-            }
-            Value::Object(out)
-        }
-        (_, o) => o.clone(),
-    }
+pub fn cases_dir() -> PathBuf {
+    corpus::cases_dir_of(env!("CARGO_MANIFEST_DIR"))
 }
 
 fn ts(v: &str) -> DateTime<Utc> {
@@ -216,25 +196,19 @@ fn strip<'a>(name: &'a str, prefix: &str) -> &'a str {
 /// A case's request: the case over the corpus defaults, the corpus's policy
 /// unless the case names one.
 pub fn case_request(corpus: &Corpus, case: &Case) -> pb::EvaluateClaimRequest {
-    let mut request = merge(&corpus.defaults, &case.request);
-    if request.get("policy_id").is_none() {
-        request = merge(&request, &serde_json::json!({ "policy_id": corpus.policy_id }));
-    }
+    let request = corpus::case_request(&corpus.policy_id, &corpus.defaults, &case.request);
     json::from_value(&request).unwrap_or_else(|e| panic!("case {:?}: request does not parse: {e}", case.name))
 }
 
 /// A quote's request: the corpus's default purchase, then `quote_defaults`,
 /// then the quote's own request.
 pub fn quote_request(corpus: &Corpus, case: &QuoteCase) -> pb::QuoteRefundRequest {
-    let purchase = corpus.defaults.get("purchase").cloned().unwrap_or(Value::Null);
-    let mut base = serde_json::json!({ "purchase": purchase });
-    if !corpus.quote_defaults.is_null() {
-        base = merge(&base, &corpus.quote_defaults);
-    }
-    let mut request = merge(&base, &case.request);
-    if request.get("policy_id").is_none() {
-        request = merge(&request, &serde_json::json!({ "policy_id": corpus.policy_id }));
-    }
+    let request = corpus::quote_request(
+        &corpus.policy_id,
+        &corpus.defaults,
+        &corpus.quote_defaults,
+        &case.request,
+    );
     json::from_value(&request).unwrap_or_else(|e| panic!("quote {:?}: request does not parse: {e}", case.name))
 }
 
@@ -578,7 +552,7 @@ pub fn run_corpus_through_engine(corpus: &Corpus) -> BTreeSet<String> {
     let mut seen = BTreeSet::new();
     let uncomputable = common::AMOUNT_NOT_COMPUTABLE.code;
     for case in &corpus.cases {
-        let Ok(input) = convert::decode_evaluate(case_request(corpus, case), now) else {
+        let Ok(input) = decode::decode_evaluate(case_request(corpus, case), now) else {
             continue;
         };
         let mut inflated = input.request.clone();
@@ -605,7 +579,7 @@ pub fn run_corpus_through_engine(corpus: &Corpus) -> BTreeSet<String> {
         }
     }
     for case in &corpus.quotes {
-        let Ok(input) = convert::decode_quote(quote_request(corpus, case), now) else {
+        let Ok(input) = decode::decode_quote(quote_request(corpus, case), now) else {
             continue;
         };
         let mut inflated = input.request.clone();
