@@ -21,7 +21,7 @@ use refund_eligibility::domain::decision::Outcome;
 use refund_eligibility::domain::money::Money;
 use refund_eligibility::domain::term::Term;
 use refund_eligibility::domain::withdrawal;
-use refund_eligibility::grpc::convert;
+use refund_eligibility::grpc::decode;
 use refund_eligibility::{json, pb};
 use regorus::{CompiledPolicy, Engine, Value};
 use serde_json::{json, Map};
@@ -282,7 +282,7 @@ pub fn corpus_claims(path: &Path) -> Result<Vec<CorpusClaim>, Error> {
             request = merge(&request, &json!({ "policy_id": policy_id }));
         }
         let req: pb::EvaluateClaimRequest = json::from_value(&request)?;
-        if let Ok(input) = convert::decode_evaluate(req, corpus_now()) {
+        if let Ok(input) = decode::decode_evaluate(req, corpus_now()) {
             out.push(CorpusClaim {
                 name: case["name"].as_str().unwrap_or_default().to_owned(),
                 request: input.request,
