@@ -237,29 +237,10 @@ pub fn corpus_now() -> DateTime<Utc> {
     DateTime::from_timestamp(1_893_456_000, 0).unwrap_or_default() // 2030-01-01T00:00:00Z
 }
 
-/// Deep-merges `over` into `base` as the corpus runner does: objects merge
-/// key by key, `null` removes a key, an absent (null) `over` keeps `base`.
-pub fn merge(base: &serde_json::Value, over: &serde_json::Value) -> serde_json::Value {
-    match (base, over) {
-        (b, serde_json::Value::Null) => b.clone(),
-        (serde_json::Value::Object(b), serde_json::Value::Object(o)) => {
-            let mut out = b.clone();
-            for (k, v) in o {
-                if v.is_null() {
-                    out.remove(k);
-                } else {
-                    let merged = match out.get(k) {
-                        Some(existing) => merge(existing, v),
-                        None => v.clone(),
-                    };
-                    out.insert(k.clone(), merged);
-                }
-            }
-            serde_json::Value::Object(out)
-        }
-        (_, o) => o.clone(),
-    }
-}
+/// The service's corpus loader (the one shared by its runner, benchmarks and
+/// tests): the deep merge of a case over its file's defaults.
+#[path = "../../../tests/shared/corpus.rs"]
+mod corpus;
 
 /// One corpus case that decodes to a valid claim.
 pub struct CorpusClaim {
@@ -271,20 +252,13 @@ pub struct CorpusClaim {
 /// The valid claims of a corpus file (cases that expect a gRPC error are
 /// skipped), under whatever policy each names.
 pub fn corpus_claims(path: &Path) -> Result<Vec<CorpusClaim>, Error> {
-    let text = std::fs::read_to_string(path)?;
-    let corpus: serde_json::Value = serde_json::from_str(&text)?;
-    let policy_id = corpus["policy_id"].as_str().ok_or("corpus without policy_id")?;
-    let defaults = &corpus["defaults"];
+    let file = corpus::CorpusFile::read(path).ok_or("corpus file not found")?;
     let mut out = Vec::new();
-    for case in corpus["cases"].as_array().ok_or("corpus without cases")? {
-        let mut request = merge(defaults, &case["request"]);
-        if request.get("policy_id").is_none() {
-            request = merge(&request, &json!({ "policy_id": policy_id }));
-        }
+    for (name, request) in file.case_requests() {
         let req: pb::EvaluateClaimRequest = json::from_value(&request)?;
         if let Ok(input) = decode::decode_evaluate(req, corpus_now()) {
             out.push(CorpusClaim {
-                name: case["name"].as_str().unwrap_or_default().to_owned(),
+                name: name.to_owned(),
                 request: input.request,
                 policy: input.policy,
             });
@@ -302,7 +276,7 @@ pub fn policy_claims(path: &Path) -> Result<Vec<CorpusClaim>, Error> {
 }
 
 fn cases_dir() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/cases")
+    corpus::cases_dir_of(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
 }
 
 /// `tests/cases/iptv-smarters-pro.json` of the service.
