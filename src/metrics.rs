@@ -67,9 +67,17 @@ impl std::fmt::Debug for Metrics {
     }
 }
 
+/// The latency objective's threshold (deploy/monitoring/rules.yaml): a bucket
+/// boundary of its own, so the share of calls under it is counted exactly.
+pub const LATENCY_OBJECTIVE_SECONDS: f64 = 0.01;
+
 fn latency_histogram() -> Histogram {
-    // 50 µs to ~1.6 s: a decision takes microseconds; the top buckets catch stalls.
-    Histogram::new(exponential_buckets(0.000_05, 2.0, 16))
+    // 50 µs to ~1.6 s: a decision takes microseconds; the top buckets catch
+    // stalls. Plus the 10 ms of the latency objective.
+    let mut buckets: Vec<f64> = exponential_buckets(0.000_05, 2.0, 16).collect();
+    buckets.push(LATENCY_OBJECTIVE_SECONDS);
+    buckets.sort_by(f64::total_cmp);
+    Histogram::new(buckets)
 }
 
 impl Default for Metrics {
@@ -244,5 +252,17 @@ mod tests {
             .contains("refund_eligibility_decisions_total{policy_id=\"iptv-smarters-pro\",decision=\"APPROVED\"} 1"));
         assert!(text.contains("refund_eligibility_build_info{version=\""));
         assert!(text.ends_with("# EOF\n"));
+    }
+
+    #[test]
+    fn the_latency_objective_is_a_bucket_boundary() {
+        let metrics = Metrics::new();
+        metrics.observe_call("s", "m", "OK", Duration::from_millis(9));
+        metrics.observe_call("s", "m", "OK", Duration::from_millis(11));
+        let text = metrics.encode().unwrap_or_default();
+        assert!(
+            text.contains("grpc_server_handling_seconds_bucket{le=\"0.01\",grpc_service=\"s\",grpc_method=\"m\"} 1"),
+            "{text}"
+        );
     }
 }
