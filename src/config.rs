@@ -81,6 +81,23 @@ pub struct ServeArgs {
         value_name = "PATH"
     )]
     pub tls_client_ca: Option<PathBuf>,
+
+    /// OpenTelemetry collector to export each call's server span to, over
+    /// OTLP/gRPC in batches (`http://otel-collector:4317`); unset: no export.
+    #[arg(long, env = "REFUND_ELIGIBILITY_OTLP_ENDPOINT", value_name = "URL", value_parser = parse_otlp_endpoint)]
+    pub otlp_endpoint: Option<String>,
+}
+
+/// An `http://host:port` URL. Plaintext only: the exporter is built without
+/// TLS roots, so an `https://` collector is refused at startup, not at the
+/// first export.
+fn parse_otlp_endpoint(text: &str) -> Result<String, String> {
+    let bad = || format!("expected a URL such as http://otel-collector:4317; got {text:?}");
+    let uri: http::Uri = text.trim().parse().map_err(|_| bad())?;
+    if uri.scheme_str() != Some("http") || uri.host().is_none_or(str::is_empty) {
+        return Err(bad());
+    }
+    Ok(text.trim().to_owned())
 }
 
 /// A listen address, or none.
@@ -266,5 +283,12 @@ mod tests {
         );
         assert!(parse(&["--tls-client-ca", "ca.pem"]).is_err(), "client auth needs TLS");
         assert!(parse(&["--shutdown-grace", "10"]).is_err(), "a duration needs its unit");
+
+        assert_eq!(defaults.otlp_endpoint, None, "no export unless asked");
+        let traced = parse(&["--otlp-endpoint", "http://127.0.0.1:4317"]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(traced.otlp_endpoint.as_deref(), Some("http://127.0.0.1:4317"));
+        for bad in ["127.0.0.1:4317", "https://collector:4317", "http://", "not a url"] {
+            assert!(parse(&["--otlp-endpoint", bad]).is_err(), "{bad}");
+        }
     }
 }

@@ -17,6 +17,7 @@ pub mod layers;
 pub mod logging;
 pub mod metrics;
 pub mod observe;
+pub mod otel;
 pub mod policies;
 pub mod server;
 pub mod telemetry;

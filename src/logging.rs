@@ -31,27 +31,59 @@ pub fn init_logging_to<W>(level: &str, format: LogFormat, writer: W) -> Result<(
 where
     W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
 {
+    init_logging_traced(level, format, writer, None)
+}
+
+/// [`init_logging_to`], and with `tracer` the layer that turns the call
+/// spans of [`crate::otel::SPAN_TARGET`] into OpenTelemetry spans. Those
+/// spans are the tracer's alone: the log level does not filter them and log
+/// lines never show them.
+pub fn init_logging_traced<W>(
+    level: &str,
+    format: LogFormat,
+    writer: W,
+    tracer: Option<opentelemetry_sdk::trace::SdkTracer>,
+) -> Result<(), LogInitError>
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
+    use tracing_subscriber::filter::{LevelFilter, Targets};
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::Layer;
 
-    let filter: tracing_subscriber::filter::Targets = level
+    let filter: Targets = level
         .parse()
         .map_err(|e: tracing_subscriber::filter::ParseError| LogInitError::Level(level.to_owned(), e.to_string()))?;
-    let registry = tracing_subscriber::registry().with(filter);
-    let result = match format {
-        LogFormat::Text => registry
-            .with(tracing_subscriber::fmt::layer().with_writer(writer))
-            .try_init(),
-        LogFormat::Json => registry
-            .with(
-                tracing_subscriber::fmt::layer()
-                    .json()
-                    .flatten_event(true)
-                    .with_current_span(false)
-                    .with_span_list(false)
-                    .with_writer(writer),
-            )
-            .try_init(),
+    let filter = filter.with_target(crate::otel::SPAN_TARGET, LevelFilter::OFF);
+    let lines = match format {
+        LogFormat::Text => tracing_subscriber::fmt::layer()
+            .with_writer(writer)
+            .with_filter(filter)
+            .boxed(),
+        LogFormat::Json => tracing_subscriber::fmt::layer()
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_span_list(false)
+            .with_writer(writer)
+            .with_filter(filter)
+            .boxed(),
     };
-    result.map_err(|_| LogInitError::AlreadyInstalled)
+    let mut layers = vec![lines];
+    if let Some(tracer) = tracer {
+        layers.push(
+            tracing_opentelemetry::layer()
+                .with_tracer(tracer)
+                .with_location(false)
+                .with_threads(false)
+                .with_tracked_inactivity(false)
+                .with_filter(Targets::new().with_target(crate::otel::SPAN_TARGET, LevelFilter::INFO))
+                .boxed(),
+        );
+    }
+    tracing_subscriber::registry()
+        .with(layers)
+        .try_init()
+        .map_err(|_| LogInitError::AlreadyInstalled)
 }

@@ -9,6 +9,7 @@ use refund_eligibility::cli::{self, InputArgs, PoliciesArgs};
 use refund_eligibility::config::ServeArgs;
 use refund_eligibility::logging;
 use refund_eligibility::metrics::{self, Metrics};
+use refund_eligibility::otel;
 use refund_eligibility::server;
 
 #[derive(Parser, Debug)]
@@ -72,18 +73,38 @@ fn main() -> ExitCode {
 }
 
 fn serve_main(args: ServeArgs) -> ExitCode {
-    if let Err(e) = logging::init_logging(&args.log_level, args.log_format) {
-        eprintln!("refund-eligibility: {e}");
-        return ExitCode::FAILURE;
-    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
-            tracing::error!(error = %e, "cannot start the runtime");
+            eprintln!("refund-eligibility: cannot start the runtime: {e}");
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(serve(args)) {
+    // The OTLP exporter's channel lives on the runtime that serves.
+    let tracing = match args.otlp_endpoint.as_deref().map(|endpoint| {
+        let _inside = runtime.enter();
+        otel::Tracing::otlp(endpoint)
+    }) {
+        None => None,
+        Some(Ok(tracing)) => Some(tracing),
+        Some(Err(e)) => {
+            eprintln!("refund-eligibility: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let tracer = tracing.as_ref().map(otel::Tracing::tracer);
+    if let Err(e) = logging::init_logging_traced(&args.log_level, args.log_format, std::io::stdout, tracer) {
+        eprintln!("refund-eligibility: {e}");
+        return ExitCode::FAILURE;
+    }
+    let served = runtime.block_on(serve(args));
+    // After the drain, with the runtime still up: the last spans go out.
+    if let Some(tracing) = tracing {
+        if let Err(e) = tracing.shutdown() {
+            tracing::warn!(error = %e, "spans not exported at shutdown");
+        }
+    }
+    match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(error = %e, "exiting");
@@ -113,6 +134,7 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         tls = config.tls.is_some(),
         client_auth = config.tls.as_ref().is_some_and(|t| t.client_ca_pem.is_some()),
         version = env!("CARGO_PKG_VERSION"),
+        otlp_endpoint = args.otlp_endpoint.as_deref().unwrap_or("-"),
         "serving gRPC"
     );
     let served = server::run(listener, shutdown_signal(), config).await;

@@ -11,6 +11,14 @@
 //! decision and the caller's `request_id` (only if it looks like an opaque
 //! id: no `@`, no spaces, at most 128 characters). Never an order id, an
 //! email address, an invoice number, a description or a peer address.
+//! The line also carries the call's `trace_id` (the caller's, from its W3C
+//! `traceparent`, or the new trace's when spans are exported), or `-`.
+//!
+//! Each call is also one OpenTelemetry server span (see [`crate::otel`]),
+//! child of the caller's span, with the RPC semantic conventions
+//! (`rpc.system`, `rpc.service`, `rpc.method`, `rpc.grpc.status_code`) and
+//! what the service reported (`refund.policy`, `refund.decision`). Without
+//! an exporter the span is disabled and costs nothing.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -25,6 +33,7 @@ use tonic::Code;
 use crate::grpc::pb::eligibility_service_server::SERVICE_NAME;
 use crate::metrics::Metrics;
 use crate::observe::{CallFacts, Facts};
+use crate::otel::{self, LogTraceId};
 
 // ---------------------------------------------------------------------------
 // The tower layer
@@ -87,6 +96,9 @@ struct CallRecord {
     started: Instant,
     facts: CallFacts,
     metrics: Option<Arc<Metrics>>,
+    /// The server span (disabled unless spans are exported).
+    span: tracing::Span,
+    trace_id: LogTraceId,
     done: bool,
 }
 
@@ -97,15 +109,65 @@ impl CallRecord {
         }
         self.done = true;
         let elapsed = self.started.elapsed();
-        let code = code_name(code);
         let facts = self.facts.take();
+        end_span(std::mem::replace(&mut self.span, tracing::Span::none()), code, &facts);
+        let code = code_name(code);
         if let Some(metrics) = &self.metrics {
             metrics.observe_call(self.service, self.method, code, elapsed);
             if let (Some(policy), Some(decision)) = (facts.policy, facts.decision) {
                 metrics.observe_decision(policy, decision);
             }
         }
-        log_call(self.service, self.method, code, elapsed, &facts);
+        log_call(self.service, self.method, code, elapsed, &facts, self.trace_id);
+    }
+}
+
+/// Opens the server span of a call, child of the caller's span if its
+/// metadata carries a `traceparent`, and names the trace it belongs to.
+fn start_span(service: &'static str, method: &'static str, headers: &http::HeaderMap) -> (tracing::Span, LogTraceId) {
+    let caller = otel::caller_context(headers);
+    let span = tracing::info_span!(
+        target: otel::SPAN_TARGET,
+        "rpc",
+        otel.name = %format_args!("{service}/{method}"),
+        otel.kind = "server",
+        otel.status_code = tracing::field::Empty,
+        rpc.system = "grpc",
+        rpc.service = service,
+        rpc.method = method,
+        rpc.grpc.status_code = tracing::field::Empty,
+        refund.policy = tracing::field::Empty,
+        refund.decision = tracing::field::Empty,
+    );
+    let caller_trace = caller.as_ref().map(otel::trace_id_of);
+    let trace_id = otel::join(&span, caller).or(caller_trace);
+    (span, LogTraceId(trace_id))
+}
+
+/// Records the outcome on the span and ends it.
+fn end_span(span: tracing::Span, code: Code, facts: &Facts) {
+    if span.is_disabled() {
+        return;
+    }
+    span.record("rpc.grpc.status_code", i32::from(code));
+    if let Some(policy) = facts.policy {
+        span.record("refund.policy", policy);
+    }
+    if let Some(decision) = facts.decision {
+        span.record("refund.decision", decision);
+    }
+    // The semantic conventions' server-side errors; the caller's mistakes
+    // (INVALID_ARGUMENT, NOT_FOUND, ...) leave the span's status unset.
+    if matches!(
+        code,
+        Code::Unknown
+            | Code::DeadlineExceeded
+            | Code::Unimplemented
+            | Code::Internal
+            | Code::Unavailable
+            | Code::DataLoss
+    ) {
+        span.record("otel.status_code", "ERROR");
     }
 }
 
@@ -115,7 +177,14 @@ impl Drop for CallRecord {
     }
 }
 
-fn log_call(service: &'static str, method: &'static str, code: &'static str, elapsed: Duration, facts: &Facts) {
+fn log_call(
+    service: &'static str,
+    method: &'static str,
+    code: &'static str,
+    elapsed: Duration,
+    facts: &Facts,
+    trace_id: LogTraceId,
+) {
     let latency_ms = elapsed.as_secs_f64() * 1000.0;
     let policy = facts.policy.unwrap_or("-");
     let decision = facts.decision.unwrap_or("-");
@@ -131,6 +200,7 @@ fn log_call(service: &'static str, method: &'static str, code: &'static str, ela
             decision,
             latency_ms,
             request_id,
+            trace_id = %trace_id,
             "rpc"
         );
     } else {
@@ -191,6 +261,7 @@ where
 
     fn call(&mut self, mut request: http::Request<ReqBody>) -> Self::Future {
         let (service, method) = rpc_of(request.uri().path());
+        let (span, trace_id) = start_span(service, method, request.headers());
         let facts = CallFacts::default();
         request.extensions_mut().insert(facts.clone());
         let record = CallRecord {
@@ -199,6 +270,8 @@ where
             started: Instant::now(),
             facts,
             metrics: self.metrics.clone(),
+            span,
+            trace_id,
             done: false,
         };
         ObservedFuture {

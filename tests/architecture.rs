@@ -177,6 +177,8 @@ fn telemetry_only_observes() {
             "telemetry imports {forbidden}: {telemetry:?}"
         );
     }
+    let otel = &graph["otel"];
+    assert!(otel.is_empty(), "otel imports {otel:?}");
     let observe = &graph["observe"];
     for forbidden in ["grpc", "server", "telemetry", "metrics"] {
         assert!(!observe.contains(forbidden), "observe imports {forbidden}: {observe:?}");
