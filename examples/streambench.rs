@@ -6,6 +6,10 @@
 //! `cargo run --release --example streambench -- --addr http://127.0.0.1:50051
 //!  [--concurrency 8] [--seconds 5] [--stream-items 20000] [--server-pid PID]`
 //!
+//! `--write-jsonl PATH --lines N` instead writes the corpus requests, one
+//! per line and repeated, to N lines of PATH (the input of the JSON-lines
+//! CLI benchmark) and exits.
+//!
 //! The requests are the corpus's EvaluateClaim requests (tests/cases), cycled.
 //! Unary: `concurrency` tasks each send one call at a time. Streaming:
 //! `concurrency` streams at a time, each carrying `stream-items` requests
@@ -30,6 +34,8 @@ struct Options {
     seconds: u64,
     stream_items: usize,
     server_pid: Option<u32>,
+    write_jsonl: Option<String>,
+    lines: usize,
 }
 
 fn options() -> Options {
@@ -39,6 +45,8 @@ fn options() -> Options {
         seconds: 5,
         stream_items: 20_000,
         server_pid: None,
+        write_jsonl: None,
+        lines: 1_000_000,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -50,6 +58,8 @@ fn options() -> Options {
             "--seconds" => o.seconds = value.parse().unwrap(),
             "--stream-items" => o.stream_items = value.parse().unwrap(),
             "--server-pid" => o.server_pid = Some(value.parse().unwrap()),
+            "--write-jsonl" => o.write_jsonl = Some(value),
+            "--lines" => o.lines = value.parse().unwrap(),
             other => panic!("unknown argument {other}"),
         }
         i += 2;
@@ -139,6 +149,16 @@ where
 async fn main() {
     let o = options();
     let requests = Arc::new(requests());
+    if let Some(path) = &o.write_jsonl {
+        use std::io::Write;
+        let lines: Vec<String> = requests.iter().map(|r| json::to_json_line(r).unwrap()).collect();
+        let mut out = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+        for i in 0..o.lines {
+            writeln!(out, "{}", lines[i % lines.len()]).unwrap();
+        }
+        out.flush().unwrap();
+        return;
+    }
     let channel: Channel = Endpoint::from_shared(o.addr.clone())
         .unwrap()
         .connect()
