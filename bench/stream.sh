@@ -49,9 +49,10 @@ kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=
 
 "$bench_bin" --write-jsonl "$work/claims.jsonl" --lines "$lines"
 echo "JSON lines: $lines lines, $(du -m "$work/claims.jsonl" | cut -f1) MiB, --jobs $jobs"
-/usr/bin/time -v "$server_bin" evaluate --jsonl "$work/claims.jsonl" --jobs "$jobs" \
-    > "$work/answers.jsonl" 2> "$work/time.txt" || true
-python3 - "$work/time.txt" "$lines" "$work/answers.jsonl" <<'PY'
+# Answers counted by wc, not written to disk: the disk is not what is measured.
+/usr/bin/time -v -o "$work/time.txt" "$server_bin" evaluate --jsonl "$work/claims.jsonl" --jobs "$jobs" \
+    2> "$work/stderr.txt" | wc -l > "$work/answers.txt" || true
+python3 - "$work/time.txt" "$lines" "$work/answers.txt" "$work/stderr.txt" <<'PY'
 import sys
 t = {}
 for line in open(sys.argv[1]):
@@ -62,10 +63,11 @@ lines = int(sys.argv[2])
 wall = t['Elapsed (wall clock) time (h:mm:ss or m:ss)'].split(':')
 seconds = sum(float(x) * 60 ** i for i, x in enumerate(reversed(wall)))
 cpu = float(t['User time (seconds)']) + float(t['System time (seconds)'])
-answers = sum(1 for _ in open(sys.argv[3]))
+answers = int(open(sys.argv[3]).read())
+failed = open(sys.argv[4]).read().strip()
 print(f"JSON lines CLI: {answers} answers in {seconds:.2f} s = {lines / seconds:.0f} claims/s; "
       f"CPU {cpu:.2f} s = {lines / cpu:.0f} claims per CPU-second; "
       f"peak RSS {int(t['Maximum resident set size (kbytes)']) / 1024:.1f} MiB; "
-      f"CPU use {t['Percent of CPU this job got']}")
+      f"CPU use {t['Percent of CPU this job got']}" + (f" ({failed})" if failed else ""))
 PY
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

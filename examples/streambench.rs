@@ -78,7 +78,9 @@ fn requests() -> Vec<pb::EvaluateClaimRequest> {
     paths.sort();
     let mut out = Vec::new();
     for path in paths {
-        let Some(file) = corpus::CorpusFile::read(&path) else { continue };
+        let Some(file) = corpus::CorpusFile::read(&path) else {
+            continue;
+        };
         for (_, request) in file.case_requests() {
             if let Ok(r) = json::from_value::<pb::EvaluateClaimRequest>(&request) {
                 out.push(r);
@@ -237,7 +239,10 @@ async fn main() {
     stream.print("streaming EvaluateClaims");
     let unary_rate = unary.claims as f64 / unary.seconds;
     let stream_rate = stream.claims as f64 / stream.seconds;
-    println!("ratio streaming / unary claims per second: {:.1}x", stream_rate / unary_rate);
+    println!(
+        "ratio streaming / unary claims per second: {:.1}x",
+        stream_rate / unary_rate
+    );
     if unary.server_cpu > 0.0 && stream.server_cpu > 0.0 {
         println!(
             "ratio streaming / unary claims per server CPU-second: {:.1}x",

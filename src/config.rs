@@ -259,7 +259,10 @@ mod tests {
         assert_eq!(config.stream_limits, expected.stream_limits);
         assert_eq!(config.stream_limits.window, 256);
         assert_eq!(config.stream_limits.max_items, 1_000_000);
-        assert!(parse(&["--stream-window", "0"]).is_err(), "a window holds one answer at least");
+        assert!(
+            parse(&["--stream-window", "0"]).is_err(),
+            "a window holds one answer at least"
+        );
 
         let set = parse(&[
             "--request-timeout",

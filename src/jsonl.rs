@@ -84,7 +84,11 @@ pub fn answer_line(kind: Kind, line_no: u64, line: &[u8]) -> Result<String, Stri
         return Err(fail("INVALID_ARGUMENT", "the line is not UTF-8".into(), Vec::new()));
     };
     if text.trim().is_empty() {
-        return Err(fail("INVALID_ARGUMENT", "empty line: one request per line".into(), Vec::new()));
+        return Err(fail(
+            "INVALID_ARGUMENT",
+            "empty line: one request per line".into(),
+            Vec::new(),
+        ));
     }
     let now = Utc::now();
     let answered = match kind {
@@ -141,7 +145,12 @@ struct Answered {
 
 /// Answers every line of `input` (a path, or `-` for standard input) on
 /// `jobs` threads, writing the answers to `out` in input order.
-pub fn run(kind: Kind, input: &Path, jobs: Option<NonZeroUsize>, out: impl Write + Send) -> Result<Summary, JsonlError> {
+pub fn run(
+    kind: Kind,
+    input: &Path,
+    jobs: Option<NonZeroUsize>,
+    out: impl Write + Send,
+) -> Result<Summary, JsonlError> {
     let jobs = jobs
         .or_else(|| std::thread::available_parallelism().ok())
         .map_or(1, NonZeroUsize::get);
@@ -189,7 +198,9 @@ fn pipeline(
         // A failed writer drops its receiver: the workers and the reader stop.
         drop(done_rx);
         drop(slot_tx);
-        let read = reader.join().unwrap_or_else(|_| Err(io::Error::other("the reader failed")));
+        let read = reader
+            .join()
+            .unwrap_or_else(|_| Err(io::Error::other("the reader failed")));
         let summary = written.map_err(JsonlError::Write)?;
         read.map_err(|e| JsonlError::Read(name.to_owned(), e))?;
         Ok(summary)
@@ -379,7 +390,13 @@ mod tests {
             text.push('\n');
         }
         let (summary, out) = run_text(Kind::Evaluate, &text, 3);
-        assert_eq!(summary, Summary { lines: 3000, failed: 3000 });
+        assert_eq!(
+            summary,
+            Summary {
+                lines: 3000,
+                failed: 3000
+            }
+        );
         let lines: Vec<&str> = out.lines().collect();
         assert_eq!(lines.len(), 3000);
         for (i, line) in lines.iter().enumerate() {
@@ -397,6 +414,9 @@ mod tests {
         assert_eq!(run_text(Kind::Quote, "", 2).0, Summary::default());
         let (summary, out) = run_text(Kind::Quote, "\n{}", 2);
         assert_eq!(summary, Summary { lines: 2, failed: 2 });
-        assert!(out.starts_with("{\"line\":1,\"code\":\"INVALID_ARGUMENT\",\"message\":\"empty line"), "{out}");
+        assert!(
+            out.starts_with("{\"line\":1,\"code\":\"INVALID_ARGUMENT\",\"message\":\"empty line"),
+            "{out}"
+        );
     }
 }

@@ -49,10 +49,14 @@ fn main() -> ExitCode {
         None => return serve_main(cli.serve),
         Some(Command::Serve(args)) => return serve_main(*args),
         Some(Command::Evaluate(InputArgs {
-            jsonl: Some(path), jobs, ..
+            jsonl: Some(path),
+            jobs,
+            ..
         })) => return jsonl_main(jsonl::Kind::Evaluate, &path, jobs),
         Some(Command::Quote(InputArgs {
-            jsonl: Some(path), jobs, ..
+            jsonl: Some(path),
+            jobs,
+            ..
         })) => return jsonl_main(jsonl::Kind::Quote, &path, jobs),
         Some(Command::Evaluate(input)) => cli::evaluate(&input),
         Some(Command::Quote(input)) => cli::quote(&input),

@@ -31,7 +31,10 @@ use crate::observe::{CallFacts, DecisionTally, Facts};
 
 /// The methods the server knows, so metric labels stay a closed set.
 const KNOWN: &[(&str, &[&str])] = &[
-    (SERVICE_NAME, &["EvaluateClaim", "QuoteRefund", "ListPolicies", "EvaluateClaims"]),
+    (
+        SERVICE_NAME,
+        &["EvaluateClaim", "QuoteRefund", "ListPolicies", "EvaluateClaims"],
+    ),
     (tonic_health::pb::health_server::SERVICE_NAME, &["Check", "Watch"]),
     (
         tonic_reflection::pb::v1::server_reflection_server::SERVICE_NAME,

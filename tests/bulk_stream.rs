@@ -213,7 +213,9 @@ async fn a_client_that_stops_reading_stops_the_server_reading() {
     let good_len = good.encoded_len();
     let answer_len = pb::EvaluateClaimsResponse {
         index: 1 << 20,
-        result: Some(Answer::Response(client.evaluate_claim(good.clone()).await.unwrap().into_inner())),
+        result: Some(Answer::Response(
+            client.evaluate_claim(good.clone()).await.unwrap().into_inner(),
+        )),
     }
     .encoded_len();
     let pulled = Arc::new(AtomicU64::new(0));
@@ -236,7 +238,10 @@ async fn a_client_that_stops_reading_stops_the_server_reading() {
             break;
         }
     }
-    assert_eq!(still, 5, "the client is still sending: nothing pushes back ({last} taken)");
+    assert_eq!(
+        still, 5,
+        "the client is still sending: nothing pushes back ({last} taken)"
+    );
     let settled = last;
     // What may be taken without being read: the answers in the window, the
     // requests in the server's HTTP/2 receive window (hyper's default, 1 MiB)
@@ -310,7 +315,11 @@ async fn a_drain_mid_stream_answers_what_was_received_then_names_the_last_index(
         .expect("the drain ends the stream")
         .unwrap_err();
     assert_eq!(status.code(), Code::Unavailable, "{status:?}");
-    assert!(status.message().ends_with("last answered index 99"), "{}", status.message());
+    assert!(
+        status.message().ends_with("last answered index 99"),
+        "{}",
+        status.message()
+    );
     assert_eq!(
         status.metadata().get(LAST_INDEX_TRAILER).unwrap().to_str().unwrap(),
         "99"

@@ -82,7 +82,11 @@ fn quote_jsonl_reads_standard_input() {
     let input = golden("quote.jsonl");
     for args in [&["quote", "--jsonl"][..], &["quote", "--jsonl", "-", "--jobs", "2"][..]] {
         let out = run(args, Some(&input));
-        assert_eq!(String::from_utf8(out.stdout).unwrap(), golden("quote.out.jsonl"), "{args:?}");
+        assert_eq!(
+            String::from_utf8(out.stdout).unwrap(),
+            golden("quote.out.jsonl"),
+            "{args:?}"
+        );
         assert_eq!(out.status.code(), Some(1));
     }
 }
@@ -93,7 +97,10 @@ fn a_clean_run_exits_zero_and_an_unreadable_file_two() {
     let out = run(&["evaluate", "--jsonl"], Some(&format!("{first}\n{first}\n")));
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(String::from_utf8(out.stdout).unwrap().lines().count(), 2);
-    assert!(out.stderr.is_empty(), "no progress bar when standard error is not a terminal");
+    assert!(
+        out.stderr.is_empty(),
+        "no progress bar when standard error is not a terminal"
+    );
 
     let out = run(&["evaluate", "--jsonl", "/no/such/file.jsonl"], None);
     assert_eq!(out.status.code(), Some(2));

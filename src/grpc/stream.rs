@@ -72,14 +72,6 @@ async fn draining(drain: &mut watch::Receiver<bool>) {
     }
 }
 
-/// What the reading loop saw last.
-enum Next {
-    Request(pb::EvaluateClaimRequest),
-    End,
-    Failed(Status),
-    Drain,
-}
-
 async fn answer_all(
     mut requests: Streaming<pb::EvaluateClaimRequest>,
     tx: mpsc::Sender<Result<pb::EvaluateClaimsResponse, Status>>,
@@ -90,20 +82,17 @@ async fn answer_all(
     let mut report = Report::default();
     let mut index: u64 = 0;
     let end = loop {
+        // None: the drain started.
         let next = tokio::select! {
             biased;
-            () = draining(&mut drain) => Next::Drain,
-            message = requests.message() => match message {
-                Ok(Some(request)) => Next::Request(request),
-                Ok(None) => Next::End,
-                Err(status) => Next::Failed(status),
-            },
+            () = draining(&mut drain) => None,
+            message = requests.message() => Some(message),
         };
         let request = match next {
-            Next::Request(request) => request,
-            Next::End => break None,
-            Next::Failed(status) => break Some(status),
-            Next::Drain => {
+            Some(Ok(Some(request))) => request,
+            Some(Ok(None)) => break None,
+            Some(Err(status)) => break Some(status),
+            None => {
                 break Some(cut_short(
                     Code::Unavailable,
                     "the server is shutting down".to_owned(),
@@ -233,7 +222,11 @@ mod tests {
     fn a_stream_cut_short_names_its_last_answered_index() {
         let status = cut_short(Code::Unavailable, "draining".into(), 42);
         assert_eq!(status.code(), Code::Unavailable);
-        assert!(status.message().ends_with("last answered index 41"), "{}", status.message());
+        assert!(
+            status.message().ends_with("last answered index 41"),
+            "{}",
+            status.message()
+        );
         assert_eq!(
             status.metadata().get(LAST_INDEX_TRAILER).and_then(|v| v.to_str().ok()),
             Some("41")
