@@ -5,15 +5,16 @@
 # repeated to a million lines under /usr/bin/time -v (peak RSS, CPU time).
 # Prints the load average first and last: the machine may be shared.
 #
-#   bench/stream.sh [--concurrency 8] [--seconds 5] [--jobs 2] [--lines 1000000]
+#   bench/stream.sh [--concurrency 8] [--seconds 3] [--rounds 3] [--jobs 2] [--lines 1000000]
 # BIN_DIR=dir uses already built `refund-eligibility` and `streambench` there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-concurrency=8 seconds=5 jobs=2 lines=1000000
+concurrency=8 seconds=3 rounds=3 jobs=2 lines=1000000
 while [ $# -gt 0 ]; do
     case "$1" in
         --concurrency) concurrency=$2 ;;
         --seconds) seconds=$2 ;;
+        --rounds) rounds=$2 ;;
         --jobs) jobs=$2 ;;
         --lines) lines=$2 ;;
         *) echo "unknown argument $1" >&2; exit 2 ;;
@@ -44,7 +45,7 @@ for _ in $(seq 50); do
     if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then break; fi
     sleep 0.1
 done
-"$bench_bin" --addr "http://127.0.0.1:$port" --concurrency "$concurrency" --seconds "$seconds" --server-pid "$server_pid"
+"$bench_bin" --addr "http://127.0.0.1:$port" --concurrency "$concurrency" --seconds "$seconds" --rounds "$rounds" --server-pid "$server_pid"
 kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=
 
 "$bench_bin" --write-jsonl "$work/claims.jsonl" --lines "$lines"

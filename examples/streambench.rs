@@ -4,7 +4,10 @@
 //! passes its PID so that claims per server CPU-second can be reported.
 //!
 //! `cargo run --release --example streambench -- --addr http://127.0.0.1:50051
-//!  [--concurrency 8] [--seconds 5] [--stream-items 20000] [--server-pid PID]`
+//!  [--concurrency 8] [--seconds 3] [--rounds 3] [--stream-items 20000] [--server-pid PID]`
+//!
+//! Each round runs the unary phase then the streaming phase; the figures are
+//! the medians over the rounds (the machine may be shared).
 //!
 //! `--write-jsonl PATH --lines N` instead writes the corpus requests, one
 //! per line and repeated, to N lines of PATH (the input of the JSON-lines
@@ -33,6 +36,7 @@ struct Options {
     concurrency: usize,
     seconds: u64,
     stream_items: usize,
+    rounds: usize,
     server_pid: Option<u32>,
     write_jsonl: Option<String>,
     lines: usize,
@@ -42,8 +46,9 @@ fn options() -> Options {
     let mut o = Options {
         addr: "http://127.0.0.1:50051".into(),
         concurrency: 8,
-        seconds: 5,
+        seconds: 3,
         stream_items: 20_000,
+        rounds: 3,
         server_pid: None,
         write_jsonl: None,
         lines: 1_000_000,
@@ -57,6 +62,7 @@ fn options() -> Options {
             "--concurrency" => o.concurrency = value.parse().unwrap(),
             "--seconds" => o.seconds = value.parse().unwrap(),
             "--stream-items" => o.stream_items = value.parse().unwrap(),
+            "--rounds" => o.rounds = value.parse().unwrap(),
             "--server-pid" => o.server_pid = Some(value.parse().unwrap()),
             "--write-jsonl" => o.write_jsonl = Some(value),
             "--lines" => o.lines = value.parse().unwrap(),
@@ -174,79 +180,99 @@ async fn main() {
         o.stream_items
     );
 
-    let unary = measure(&o, |count, deadline| {
-        let tasks: Vec<_> = (0..o.concurrency)
-            .map(|t| {
-                let mut client = EligibilityServiceClient::new(channel.clone());
-                let requests = Arc::clone(&requests);
-                let count = Arc::clone(&count);
-                tokio::spawn(async move {
-                    let mut i = t;
-                    while Instant::now() < deadline {
-                        let request = requests[i % requests.len()].clone();
-                        i += 1;
-                        // An error answer (a corpus case of a bad request) is an answer too.
-                        let _ = client.evaluate_claim(request).await;
-                        count.fetch_add(1, Ordering::Relaxed);
-                    }
-                })
-            })
-            .collect();
-        async move {
-            for t in tasks {
-                t.await.unwrap();
-            }
-        }
-    })
-    .await;
-    unary.print("unary EvaluateClaim");
-
-    let stream = measure(&o, |count, deadline| {
-        let tasks: Vec<_> = (0..o.concurrency)
-            .map(|t| {
-                let mut client = EligibilityServiceClient::new(channel.clone());
-                let requests = Arc::clone(&requests);
-                let count = Arc::clone(&count);
-                let items = o.stream_items;
-                tokio::spawn(async move {
-                    let mut start = t * 7;
-                    while Instant::now() < deadline {
-                        let requests = Arc::clone(&requests);
-                        let outgoing = tokio_stream::iter(
-                            (start..start + items).map(move |i| requests[i % requests.len()].clone()),
-                        );
-                        start += items;
-                        let mut answers = client.evaluate_claims(outgoing).await.unwrap().into_inner();
-                        let mut expected = 0u64;
-                        while let Some(answer) = answers.next().await {
-                            let answer = answer.unwrap();
-                            assert_eq!(answer.index, expected, "answers in request order");
-                            expected += 1;
+    let (mut unary_rounds, mut stream_rounds) = (Vec::new(), Vec::new());
+    for round in 1..=o.rounds {
+        println!("round {round}");
+        let unary = measure(&o, |count, deadline| {
+            let tasks: Vec<_> = (0..o.concurrency)
+                .map(|t| {
+                    let mut client = EligibilityServiceClient::new(channel.clone());
+                    let requests = Arc::clone(&requests);
+                    let count = Arc::clone(&count);
+                    tokio::spawn(async move {
+                        let mut i = t;
+                        while Instant::now() < deadline {
+                            let request = requests[i % requests.len()].clone();
+                            i += 1;
+                            // An error answer (a corpus case of a bad request) is an answer too.
+                            let _ = client.evaluate_claim(request).await;
                             count.fetch_add(1, Ordering::Relaxed);
                         }
-                        assert_eq!(expected, items as u64, "one answer per request");
-                    }
+                    })
                 })
-            })
-            .collect();
-        async move {
-            for t in tasks {
-                t.await.unwrap();
+                .collect();
+            async move {
+                for t in tasks {
+                    t.await.unwrap();
+                }
             }
+        })
+        .await;
+        unary.print("unary EvaluateClaim");
+
+        let stream = measure(&o, |count, deadline| {
+            let tasks: Vec<_> = (0..o.concurrency)
+                .map(|t| {
+                    let mut client = EligibilityServiceClient::new(channel.clone());
+                    let requests = Arc::clone(&requests);
+                    let count = Arc::clone(&count);
+                    let items = o.stream_items;
+                    tokio::spawn(async move {
+                        let mut start = t * 7;
+                        while Instant::now() < deadline {
+                            let requests = Arc::clone(&requests);
+                            let outgoing = tokio_stream::iter(
+                                (start..start + items).map(move |i| requests[i % requests.len()].clone()),
+                            );
+                            start += items;
+                            let mut answers = client.evaluate_claims(outgoing).await.unwrap().into_inner();
+                            let mut expected = 0u64;
+                            while let Some(answer) = answers.next().await {
+                                let answer = answer.unwrap();
+                                assert_eq!(answer.index, expected, "answers in request order");
+                                expected += 1;
+                                count.fetch_add(1, Ordering::Relaxed);
+                            }
+                            assert_eq!(expected, items as u64, "one answer per request");
+                        }
+                    })
+                })
+                .collect();
+            async move {
+                for t in tasks {
+                    t.await.unwrap();
+                }
+            }
+        })
+        .await;
+        stream.print("streaming EvaluateClaims");
+        unary_rounds.push(unary);
+        stream_rounds.push(stream);
+    }
+    let median = |phases: &[Phase], f: &dyn Fn(&Phase) -> f64| {
+        let mut v: Vec<f64> = phases.iter().map(f).collect();
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let rate = |p: &Phase| p.claims as f64 / p.seconds;
+    let per_cpu = |p: &Phase| {
+        if p.server_cpu > 0.0 {
+            p.claims as f64 / p.server_cpu
+        } else {
+            0.0
         }
-    })
-    .await;
-    stream.print("streaming EvaluateClaims");
-    let unary_rate = unary.claims as f64 / unary.seconds;
-    let stream_rate = stream.claims as f64 / stream.seconds;
+    };
+    let (unary_rate, stream_rate) = (median(&unary_rounds, &rate), median(&stream_rounds, &rate));
+    let (unary_cpu, stream_cpu) = (median(&unary_rounds, &per_cpu), median(&stream_rounds, &per_cpu));
+    println!("median of {} rounds: unary {unary_rate:.0} claims/s, {unary_cpu:.0} per server CPU-second; streaming {stream_rate:.0} claims/s, {stream_cpu:.0} per server CPU-second", o.rounds);
     println!(
         "ratio streaming / unary claims per second: {:.1}x",
         stream_rate / unary_rate
     );
-    if unary.server_cpu > 0.0 && stream.server_cpu > 0.0 {
+    if unary_cpu > 0.0 {
         println!(
             "ratio streaming / unary claims per server CPU-second: {:.1}x",
-            (stream.claims as f64 / stream.server_cpu) / (unary.claims as f64 / unary.server_cpu)
+            stream_cpu / unary_cpu
         );
     }
 }
