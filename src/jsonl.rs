@@ -39,6 +39,11 @@ pub enum Kind {
 const CHUNK_LINES: usize = 512;
 const CHUNK_BYTES: usize = 256 * 1024;
 
+/// Longest line answered: a longer one is answered with an error, and only
+/// its first `MAX_LINE_BYTES + 1` bytes are ever held in memory, so a file
+/// without newlines cannot make the reader buffer all of it.
+pub const MAX_LINE_BYTES: usize = 1024 * 1024;
+
 /// How the run went.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Summary {
@@ -80,6 +85,13 @@ pub fn answer_line(kind: Kind, line_no: u64, line: &[u8]) -> Result<String, Stri
         };
         serde_json::to_string(&error).unwrap_or_else(|_| format!("{{\"line\":{line_no},\"code\":\"{code}\"}}"))
     };
+    if line.len() > MAX_LINE_BYTES {
+        return Err(fail(
+            "INVALID_ARGUMENT",
+            format!("the line is longer than {MAX_LINE_BYTES} bytes"),
+            Vec::new(),
+        ));
+    }
     let Ok(text) = std::str::from_utf8(line) else {
         return Err(fail("INVALID_ARGUMENT", "the line is not UTF-8".into(), Vec::new()));
     };
@@ -217,14 +229,9 @@ fn read_chunks(input: Box<dyn Read + Send>, slots: &Receiver<()>, work: &SyncSen
         let mut text = Vec::with_capacity(CHUNK_BYTES + 4096);
         let mut lines = 0;
         while lines < CHUNK_LINES && text.len() < CHUNK_BYTES {
-            let before = text.len();
-            if input.read_until(b'\n', &mut text)? == 0 {
+            if !read_line(&mut input, &mut text)? {
                 break;
             }
-            if text.last() != Some(&b'\n') {
-                text.push(b'\n');
-            }
-            debug_assert!(text.len() > before);
             lines += 1;
         }
         if lines == 0 {
@@ -241,6 +248,43 @@ fn read_chunks(input: Box<dyn Read + Send>, slots: &Receiver<()>, work: &SyncSen
         }
     }
     Ok(())
+}
+
+/// Appends the next line to `text`, ending it with a newline; keeps at most
+/// `MAX_LINE_BYTES + 1` bytes of it and skips the rest. False at the end.
+fn read_line(input: &mut impl BufRead, text: &mut Vec<u8>) -> io::Result<bool> {
+    let start = text.len();
+    let mut kept = 0usize;
+    let mut any = false;
+    loop {
+        let buf = match input.fill_buf() {
+            Ok(buf) => buf,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if buf.is_empty() {
+            break;
+        }
+        any = true;
+        let (part, done) = match buf.iter().position(|b| *b == b'\n') {
+            Some(at) => (buf.get(..at).unwrap_or_default(), Some(at + 1)),
+            None => (buf, None),
+        };
+        let room = (MAX_LINE_BYTES + 1).saturating_sub(kept);
+        let take = part.len().min(room);
+        text.extend_from_slice(part.get(..take).unwrap_or_default());
+        kept += take;
+        let used = done.unwrap_or(buf.len());
+        input.consume(used);
+        if done.is_some() {
+            break;
+        }
+    }
+    if any {
+        text.push(b'\n');
+    }
+    debug_assert!(!any || text.len() > start);
+    Ok(any)
 }
 
 fn work(kind: Kind, chunks: &Mutex<Receiver<Chunk>>, done: &mpsc::Sender<Answered>) {
@@ -407,6 +451,27 @@ mod tests {
                 assert!(!v["field_violations"].as_array().unwrap().is_empty(), "{line}");
             }
         }
+    }
+
+    #[test]
+    fn an_overlong_line_is_answered_with_an_error_without_being_held_whole() {
+        let long = "x".repeat(3 * MAX_LINE_BYTES);
+        let mut input = io::Cursor::new(format!("{long}\n{{}}\nlast").into_bytes());
+        let mut text = Vec::new();
+        assert!(read_line(&mut input, &mut text).unwrap());
+        assert_eq!(text.len(), MAX_LINE_BYTES + 2, "the kept part and its newline");
+        assert!(read_line(&mut input, &mut text).unwrap());
+        assert!(read_line(&mut input, &mut text).unwrap());
+        assert!(text.ends_with(b"\n{}\nlast\n"));
+        assert!(!read_line(&mut input, &mut text).unwrap());
+
+        let (summary, out) = run_text(Kind::Evaluate, &format!("{long}\n{{}}\n"), 2);
+        assert_eq!(summary, Summary { lines: 2, failed: 2 });
+        assert!(
+            out.starts_with("{\"line\":1,\"code\":\"INVALID_ARGUMENT\",\"message\":\"the line is longer than"),
+            "{out}"
+        );
+        assert!(out.lines().nth(1).unwrap().starts_with("{\"line\":2,"), "{out}");
     }
 
     #[test]
