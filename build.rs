@@ -8,6 +8,7 @@ use std::{collections::BTreeMap, env, fmt::Write as _, fs, path::Path, path::Pat
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let proto = "proto/refund/eligibility/v1/eligibility.proto";
     println!("cargo:rerun-if-changed={proto}");
+    println!("cargo:rerun-if-changed=proto/google/rpc/status.proto");
     let fds = protox::compile([proto], ["proto"])?;
     let out = PathBuf::from(env::var("OUT_DIR")?);
     fs::write(
@@ -17,6 +18,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut config = prost_build::Config::new();
     // prost::Name on every message: the JSON mapping looks descriptors up by full name.
     config.enable_type_names();
+    // An EvaluateClaims item's error is tonic-types' google.rpc.Status, the
+    // very type a unary call's `grpc-status-details-bin` decodes to.
+    config.extern_path(".google.rpc.Status", "::tonic_types::Status");
     tonic_prost_build::configure().compile_fds_with_config(fds, config)?;
 
     // google.rpc.BadRequest, for reflection only (no Rust code generated).

@@ -299,7 +299,7 @@ class Interop(unittest.TestCase):
             for s in fd.service:
                 if f"{fd.package}.{s.name}" == SERVICE:
                     methods |= {m.name for m in s.method}
-        self.assertEqual(methods, {"EvaluateClaim", "QuoteRefund", "ListPolicies"})
+        self.assertEqual(methods, {"EvaluateClaim", "QuoteRefund", "ListPolicies", "EvaluateClaims"})
 
     def test_reflection_v1alpha(self):
         # The generated v1alpha stub of grpcio-reflection.
@@ -345,6 +345,53 @@ class Interop(unittest.TestCase):
                 timeout=10,
             )
         self.assertEqual(err.exception.code(), grpc.StatusCode.NOT_FOUND)
+
+    def test_evaluate_claims_stream_of_ten_thousand_with_bad_items(self):
+        # One stream, 10,000 requests: every 1,000th invalid (no purchase),
+        # every 2,500th for an unknown policy; 10,000 answers in order, the
+        # bad ones as per-item errors carrying what the unary call sends.
+        def request(i):
+            if i % 1000 == 500:
+                return pb.EvaluateClaimRequest(policy_id="iptv-smarters-pro", request_id=f"py-{i}")
+            if i % 2500 == 1200:
+                return pb.EvaluateClaimRequest(
+                    policy_id="no-such-policy",
+                    purchase=purchase(),
+                    claim=pb.Claim(reason=pb.CLAIM_REASON_NOT_AS_DESCRIBED),
+                    request_id=f"py-{i}",
+                )
+            return pb.EvaluateClaimRequest(
+                policy_id="iptv-smarters-pro",
+                purchase=purchase(),
+                claim=pb.Claim(reason=pb.CLAIM_REASON_NOT_AS_DESCRIBED, description="missing features"),
+                evaluated_at=ts("2026-01-06T10:00:00Z"),
+                request_id=f"py-{i}",
+            )
+
+        answers = list(self.stub.EvaluateClaims((request(i) for i in range(10_000)), timeout=60))
+        self.assertEqual(len(answers), 10_000)
+        self.assertEqual([a.index for a in answers], list(range(10_000)))
+        for i, answer in enumerate(answers):
+            if i % 1000 == 500:
+                self.assertEqual(answer.WhichOneof("result"), "error", i)
+                self.assertEqual(answer.error.code, grpc.StatusCode.INVALID_ARGUMENT.value[0])
+                fields = set()
+                for detail in answer.error.details:
+                    bad = error_details_pb2.BadRequest()
+                    self.assertTrue(detail.Unpack(bad))
+                    fields |= {v.field for v in bad.field_violations}
+                self.assertIn("purchase", fields)
+            elif i % 2500 == 1200:
+                self.assertEqual(answer.WhichOneof("result"), "error", i)
+                self.assertEqual(answer.error.code, grpc.StatusCode.NOT_FOUND.value[0])
+            else:
+                self.assertEqual(answer.WhichOneof("result"), "response", i)
+                self.assertEqual(answer.response.decision, pb.DECISION_APPROVED)
+                self.assertEqual(answer.response.refund_amount.amount, "29.99")
+                self.assertEqual(answer.response.request_id, f"py-{i}")
+        # Each item's answer is the unary call's, byte for byte.
+        unary = self.stub.EvaluateClaim(request(7), timeout=10)
+        self.assertEqual(answers[7].response.SerializeToString(), unary.SerializeToString())
 
 
 def main():

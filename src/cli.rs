@@ -18,8 +18,19 @@ use crate::pb;
 #[derive(clap::Args, Debug, Clone)]
 pub struct InputArgs {
     /// Read the request from this file instead of standard input (`-`: standard input).
-    #[arg(long, short, value_name = "PATH")]
+    #[arg(long, short, value_name = "PATH", conflicts_with = "jsonl")]
     pub file: Option<PathBuf>,
+
+    /// JSON lines: one request per line of FILE (`-` or nothing: standard
+    /// input), one answer per line out, in order; a failed line is answered
+    /// with {"line", "code", "message", "field_violations"} and the exit
+    /// status is 1 once every line is done.
+    #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "-")]
+    pub jsonl: Option<PathBuf>,
+
+    /// With --jsonl: worker threads (default: the number of CPUs).
+    #[arg(long, requires = "jsonl")]
+    pub jobs: Option<std::num::NonZeroUsize>,
 }
 
 #[derive(clap::Args, Debug, Clone)]

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::grpc::stream::StreamLimits;
 use crate::logging::LogFormat;
 use crate::metrics::Metrics;
 use crate::server::{ServerConfig, TlsConfig};
@@ -86,6 +87,18 @@ pub struct ServeArgs {
     /// OTLP/gRPC in batches (`http://otel-collector:4317`); unset: no export.
     #[arg(long, env = "REFUND_ELIGIBILITY_OTLP_ENDPOINT", value_name = "URL", value_parser = parse_otlp_endpoint)]
     pub otlp_endpoint: Option<String>,
+
+    /// EvaluateClaims: answers the server computes ahead of a client that
+    /// reads slowly; past it the server stops reading the stream (at least 1).
+    #[arg(long, env = "REFUND_ELIGIBILITY_STREAM_WINDOW", default_value_t = 256,
+          value_parser = clap::value_parser!(u64).range(1..=65536))]
+    pub stream_window: u64,
+
+    /// EvaluateClaims: requests one stream may carry; the next one ends the
+    /// stream with RESOURCE_EXHAUSTED after the last answered item.
+    #[arg(long, env = "REFUND_ELIGIBILITY_MAX_STREAM_ITEMS", default_value_t = 1_000_000,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_stream_items: u64,
 }
 
 /// An `http://host:port` URL. Plaintext only: the exporter is built without
@@ -191,6 +204,10 @@ impl ServeArgs {
             max_connection_age_grace: self.max_connection_age_grace.0,
             tls,
             metrics,
+            stream_limits: StreamLimits {
+                window: usize::try_from(self.stream_window).unwrap_or(usize::MAX),
+                max_items: self.max_stream_items,
+            },
         })
     }
 }
@@ -256,6 +273,13 @@ mod tests {
         assert_eq!(config.max_connection_age, expected.max_connection_age);
         assert_eq!(config.max_connection_age_grace, expected.max_connection_age_grace);
         assert!(config.tls.is_none());
+        assert_eq!(config.stream_limits, expected.stream_limits);
+        assert_eq!(config.stream_limits.window, 256);
+        assert_eq!(config.stream_limits.max_items, 1_000_000);
+        assert!(
+            parse(&["--stream-window", "0"]).is_err(),
+            "a window holds one answer at least"
+        );
 
         let set = parse(&[
             "--request-timeout",

@@ -52,14 +52,32 @@ pub fn from_value<T: prost::Message + prost::Name + Default>(value: &serde_json:
 
 /// Writes a message in its proto3 JSON form, with proto field names.
 pub fn to_json<T: prost::Message + prost::Name>(message: &T) -> Result<String, JsonError> {
+    write_json(message, true)
+}
+
+/// [`to_json`] on one line (JSON lines output).
+pub fn to_json_line<T: prost::Message + prost::Name>(message: &T) -> Result<String, JsonError> {
+    write_json(message, false)
+}
+
+fn write_json<T: prost::Message + prost::Name>(message: &T, pretty: bool) -> Result<String, JsonError> {
     let mut dynamic = DynamicMessage::new(descriptor::<T>()?);
     dynamic
         .transcode_from(message)
         .map_err(|e| JsonError::Syntax(e.to_string()))?;
     let options = SerializeOptions::new().use_proto_field_name(true);
-    let mut out = serde_json::Serializer::pretty(Vec::new());
-    dynamic
-        .serialize_with_options(&mut out, &options)
-        .map_err(|e| JsonError::Syntax(e.to_string()))?;
-    String::from_utf8(out.into_inner()).map_err(|e| JsonError::Syntax(e.to_string()))
+    let bytes = if pretty {
+        let mut out = serde_json::Serializer::pretty(Vec::new());
+        dynamic
+            .serialize_with_options(&mut out, &options)
+            .map_err(|e| JsonError::Syntax(e.to_string()))?;
+        out.into_inner()
+    } else {
+        let mut out = serde_json::Serializer::new(Vec::new());
+        dynamic
+            .serialize_with_options(&mut out, &options)
+            .map_err(|e| JsonError::Syntax(e.to_string()))?;
+        out.into_inner()
+    };
+    String::from_utf8(bytes).map_err(|e| JsonError::Syntax(e.to_string()))
 }

@@ -13,6 +13,7 @@ pub mod engine;
 pub mod grpc;
 pub mod i18n;
 pub mod json;
+pub mod jsonl;
 pub mod layers;
 pub mod logging;
 pub mod metrics;

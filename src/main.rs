@@ -7,6 +7,7 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 use refund_eligibility::cli::{self, InputArgs, PoliciesArgs};
 use refund_eligibility::config::ServeArgs;
+use refund_eligibility::jsonl;
 use refund_eligibility::logging;
 use refund_eligibility::metrics::{self, Metrics};
 use refund_eligibility::otel;
@@ -48,6 +49,16 @@ fn main() -> ExitCode {
     let offline = match cli.command {
         None => return serve_main(cli.serve),
         Some(Command::Serve(args)) => return serve_main(*args),
+        Some(Command::Evaluate(InputArgs {
+            jsonl: Some(path),
+            jobs,
+            ..
+        })) => return jsonl_main(jsonl::Kind::Evaluate, &path, jobs),
+        Some(Command::Quote(InputArgs {
+            jsonl: Some(path),
+            jobs,
+            ..
+        })) => return jsonl_main(jsonl::Kind::Quote, &path, jobs),
         Some(Command::Evaluate(input)) => cli::evaluate(&input),
         Some(Command::Quote(input)) => cli::quote(&input),
         Some(Command::Policies(args)) => cli::policies(&args),
@@ -68,6 +79,26 @@ fn main() -> ExitCode {
         Err(e) => {
             eprintln!("refund-eligibility: {}", e.one_line());
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// `evaluate --jsonl`, `quote --jsonl`: 1 when a line failed, 2 when the
+/// input or output did.
+fn jsonl_main(kind: jsonl::Kind, path: &std::path::Path, jobs: Option<std::num::NonZeroUsize>) -> ExitCode {
+    match jsonl::run(kind, path, jobs, std::io::stdout()) {
+        Ok(summary) if summary.failed == 0 => ExitCode::SUCCESS,
+        Ok(summary) => {
+            eprintln!(
+                "refund-eligibility: {} of {} lines failed",
+                summary.failed, summary.lines
+            );
+            ExitCode::FAILURE
+        }
+        Err(jsonl::JsonlError::Write(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("refund-eligibility: {e}");
+            ExitCode::from(2)
         }
     }
 }

@@ -146,6 +146,13 @@ impl Metrics {
             .inc();
     }
 
+    /// Counts `n` decisions at once (the items of an EvaluateClaims stream).
+    pub fn observe_decisions(&self, policy_id: &'static str, decision: &'static str, n: u64) {
+        self.decisions
+            .get_or_create(&DecisionLabels { policy_id, decision })
+            .inc_by(n);
+    }
+
     /// The registry in the OpenMetrics text format.
     pub fn encode(&self) -> Result<String, std::fmt::Error> {
         let mut out = String::new();

@@ -20,6 +20,54 @@ pub struct Facts {
     pub decision: Option<&'static str>,
     /// The caller's correlation id, only if it looks opaque.
     pub request_id: Option<String>,
+    /// What an EvaluateClaims stream answered, when the call is one.
+    pub stream: Option<StreamFacts>,
+}
+
+/// The items of one EvaluateClaims stream: how many were answered, how many
+/// of those were errors, and the decisions not yet counted in the metrics
+/// (the layer takes them as the stream goes, so counts do not wait for the
+/// end of a long stream).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct StreamFacts {
+    pub items: u64,
+    pub errors: u64,
+    pub decisions: DecisionTally,
+}
+
+/// Decisions counted by (policy id, decision label): a closed set of at most
+/// policies × decisions pairs, so a short list searched in place.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DecisionTally(Vec<(&'static str, &'static str, u64)>);
+
+impl DecisionTally {
+    /// Counts one decision of `policy`.
+    pub fn add(&mut self, policy: PolicyId, decision: Decision) {
+        self.add_n(policy.meta().id, decision_label(decision), 1);
+    }
+
+    fn add_n(&mut self, policy: &'static str, decision: &'static str, n: u64) {
+        match self.0.iter_mut().find(|(p, d, _)| *p == policy && *d == decision) {
+            Some((_, _, count)) => *count += n,
+            None => self.0.push((policy, decision, n)),
+        }
+    }
+
+    /// Adds every count of `other`.
+    pub fn merge(&mut self, other: DecisionTally) {
+        for (p, d, n) in other.0 {
+            self.add_n(p, d, n);
+        }
+    }
+
+    /// The counts, as (policy id, decision label, count).
+    pub fn counts(&self) -> impl Iterator<Item = (&'static str, &'static str, u64)> + '_ {
+        self.0.iter().copied()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
 }
 
 /// A slot shared by the layer and the service for one call.
@@ -56,6 +104,28 @@ impl CallFacts {
     pub fn set_policy(&self, policy: Option<PolicyId>) {
         let id = policy.map(|p| p.meta().id);
         self.update(|f| f.policy = id);
+    }
+
+    /// Adds what a stream answered since the last report: `items` answers,
+    /// `errors` of them errors, and the decisions of the others.
+    pub fn add_stream_items(&self, items: u64, errors: u64, decisions: DecisionTally) {
+        self.update(|f| {
+            let stream = f.stream.get_or_insert_with(StreamFacts::default);
+            stream.items += items;
+            stream.errors += errors;
+            stream.decisions.merge(decisions);
+        });
+    }
+
+    /// Takes the stream decisions reported so far and not yet taken.
+    pub fn take_stream_decisions(&self) -> DecisionTally {
+        let mut taken = DecisionTally::default();
+        self.update(|f| {
+            if let Some(stream) = f.stream.as_mut() {
+                taken = std::mem::take(&mut stream.decisions);
+            }
+        });
+        taken
     }
 
     /// Records the decision of an EvaluateClaim call.

@@ -17,6 +17,7 @@ use crate::connection::Connection;
 use crate::grpc::pb;
 use crate::grpc::pb::eligibility_service_server::EligibilityServiceServer;
 use crate::grpc::service::EligibilityApi;
+use crate::grpc::stream::StreamLimits;
 use crate::layers::shed::ShedLayer;
 use crate::layers::status_map::StatusMapLayer;
 use crate::metrics::Metrics;
@@ -62,6 +63,8 @@ pub struct ServerConfig {
     pub tls: Option<TlsConfig>,
     /// Where calls are counted; `None` logs them only.
     pub metrics: Option<Arc<Metrics>>,
+    /// EvaluateClaims: answers read ahead of the client, items per stream.
+    pub stream_limits: StreamLimits,
 }
 
 impl Default for ServerConfig {
@@ -76,6 +79,7 @@ impl Default for ServerConfig {
             max_connection_age_grace: Some(Duration::from_secs(15)),
             tls: None,
             metrics: None,
+            stream_limits: StreamLimits::default(),
         }
     }
 }
@@ -148,11 +152,16 @@ pub async fn run(
         .register_encoded_file_descriptor_set(pb::ERROR_DETAILS_DESCRIPTOR_SET)
         .build_v1alpha()?;
 
-    let eligibility = EligibilityServiceServer::new(EligibilityApi).max_decoding_message_size(config.max_message_bytes);
+    // Open EvaluateClaims streams stop reading when the drain starts: they
+    // answer what they have read, then end with UNAVAILABLE.
+    let (drain_streams, streams_drain) = tokio::sync::watch::channel(false);
+    let eligibility = EligibilityServiceServer::new(EligibilityApi::new(config.stream_limits, streams_drain))
+        .max_decoding_message_size(config.max_message_bytes);
 
     let (drain_started_tx, drain_started_rx) = tokio::sync::oneshot::channel::<()>();
     let signal = async move {
         shutdown.await;
+        let _ = drain_streams.send(true);
         health.set_service_status("", ServingStatus::NotServing).await;
         health.set_service_status(SERVICE_NAME, ServingStatus::NotServing).await;
         let _ = drain_started_tx.send(());

@@ -32,7 +32,7 @@ use tonic::Code;
 
 use crate::grpc::pb::eligibility_service_server::SERVICE_NAME;
 use crate::metrics::Metrics;
-use crate::observe::{CallFacts, Facts};
+use crate::observe::{CallFacts, DecisionTally, Facts};
 use crate::otel::{self, LogTraceId};
 
 // ---------------------------------------------------------------------------
@@ -40,7 +40,10 @@ use crate::otel::{self, LogTraceId};
 
 /// The methods the server knows, so metric labels stay a closed set.
 const KNOWN: &[(&str, &[&str])] = &[
-    (SERVICE_NAME, &["EvaluateClaim", "QuoteRefund", "ListPolicies"]),
+    (
+        SERVICE_NAME,
+        &["EvaluateClaim", "QuoteRefund", "ListPolicies", "EvaluateClaims"],
+    ),
     (tonic_health::pb::health_server::SERVICE_NAME, &["Check", "Watch"]),
     (
         tonic_reflection::pb::v1::server_reflection_server::SERVICE_NAME,
@@ -51,6 +54,9 @@ const KNOWN: &[(&str, &[&str])] = &[
         &["ServerReflectionInfo"],
     ),
 ];
+
+/// The one streaming method whose items are counted as they go.
+const STREAM_METHOD: &str = "EvaluateClaims";
 
 fn rpc_of(path: &str) -> (&'static str, &'static str) {
     let mut parts = path.trim_start_matches('/').splitn(2, '/');
@@ -117,8 +123,25 @@ impl CallRecord {
             if let (Some(policy), Some(decision)) = (facts.policy, facts.decision) {
                 metrics.observe_decision(policy, decision);
             }
+            if let Some(stream) = &facts.stream {
+                count_decisions(metrics, &stream.decisions);
+            }
         }
         log_call(self.service, self.method, code, elapsed, &facts, self.trace_id);
+    }
+
+    /// Counts the stream decisions reported since the last flush, so that a
+    /// long EvaluateClaims stream shows in the metrics as it goes.
+    fn flush_stream_decisions(&self) {
+        if let Some(metrics) = &self.metrics {
+            count_decisions(metrics, &self.facts.take_stream_decisions());
+        }
+    }
+}
+
+fn count_decisions(metrics: &Metrics, tally: &DecisionTally) {
+    for (policy, decision, n) in tally.counts() {
+        metrics.observe_decisions(policy, decision, n);
     }
 }
 
@@ -189,6 +212,21 @@ fn log_call(
     let policy = facts.policy.unwrap_or("-");
     let decision = facts.decision.unwrap_or("-");
     let request_id = facts.request_id.as_deref().unwrap_or("-");
+    // A stream logs one line, with its item and error counts, not one per item.
+    if let Some(stream) = &facts.stream {
+        tracing::info!(
+            target: "refund_eligibility::rpc",
+            grpc_service = service,
+            grpc_method = method,
+            grpc_code = code,
+            items = stream.items,
+            errors = stream.errors,
+            latency_ms,
+            request_id,
+            "rpc"
+        );
+        return;
+    }
     // Probes and reflection are frequent and uninteresting: debug level.
     if service == SERVICE_NAME || service == "unknown" {
         tracing::info!(
@@ -339,6 +377,9 @@ impl<B: Body> Body for ObservedBody<B> {
         if let Some(record) = this.record.as_mut() {
             match &frame {
                 Some(Ok(frame)) => {
+                    if frame.is_data() && record.method == STREAM_METHOD {
+                        record.flush_stream_decisions();
+                    }
                     if let Some(code) = frame.trailers_ref().and_then(grpc_status) {
                         record.finish(code);
                     }

@@ -8,3 +8,4 @@ pub mod decode;
 pub mod encode;
 pub mod pb;
 pub mod service;
+pub mod stream;

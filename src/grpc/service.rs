@@ -4,13 +4,15 @@
 //! learned: the policy and the decision, as domain values.
 
 use chrono::{DateTime, Utc};
-use tonic::{Code, Request, Response, Status};
+use tokio::sync::watch;
+use tonic::{Code, Request, Response, Status, Streaming};
 use tonic_types::{ErrorDetails, StatusExt};
 
 use super::decode::{self, RequestError};
 use super::encode;
 use super::pb;
 use super::pb::eligibility_service_server::EligibilityService;
+use super::stream::{self, AnswerStream, StreamLimits};
 use crate::domain::claim::Language;
 use crate::domain::decision::Decision;
 use crate::engine;
@@ -18,9 +20,28 @@ use crate::observe::CallFacts;
 use crate::policies::PolicyId;
 
 /// The service; stateless: every answer is a function of the request and,
-/// where the request leaves them unset, the server clock.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct EligibilityApi;
+/// where the request leaves them unset, the server clock. It holds only the
+/// bounds of EvaluateClaims streams and the server's drain signal, which
+/// ends open streams.
+#[derive(Clone, Debug)]
+pub struct EligibilityApi {
+    limits: StreamLimits,
+    drain: watch::Receiver<bool>,
+}
+
+impl Default for EligibilityApi {
+    /// Default stream limits, never draining.
+    fn default() -> Self {
+        EligibilityApi::new(StreamLimits::default(), watch::channel(false).1)
+    }
+}
+
+impl EligibilityApi {
+    /// Streams bounded by `limits`; `drain` turning true ends open streams.
+    pub fn new(limits: StreamLimits, drain: watch::Receiver<bool>) -> Self {
+        EligibilityApi { limits, drain }
+    }
+}
 
 impl From<RequestError> for Status {
     fn from(e: RequestError) -> Status {
@@ -47,7 +68,7 @@ pub fn evaluate(
 }
 
 /// [`evaluate`], also handing back the domain decision for the observer.
-fn decide(
+pub(super) fn decide(
     request: pb::EvaluateClaimRequest,
     now: DateTime<Utc>,
 ) -> Result<(Decision, pb::EvaluateClaimResponse), RequestError> {
@@ -120,5 +141,20 @@ impl EligibilityService for EligibilityApi {
     ) -> Result<Response<pb::ListPoliciesResponse>, Status> {
         let lang = Language::from_tag(&request.get_ref().locale);
         Ok(Response::new(encode::list_policies_response(lang)))
+    }
+
+    type EvaluateClaimsStream = AnswerStream;
+
+    async fn evaluate_claims(
+        &self,
+        request: Request<Streaming<pb::EvaluateClaimRequest>>,
+    ) -> Result<Response<Self::EvaluateClaimsStream>, Status> {
+        let observer = observer(&request);
+        Ok(Response::new(stream::evaluate_claims(
+            request.into_inner(),
+            self.limits,
+            self.drain.clone(),
+            observer,
+        )))
     }
 }
