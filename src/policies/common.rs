@@ -9,6 +9,7 @@ use crate::domain::decision::{Decision, Outcome, Reason, ReasonDef, RefundMethod
 use crate::domain::field::Field;
 use crate::domain::list::List;
 use crate::domain::money::Money;
+use crate::domain::trace::Trace;
 
 pub const TERMS_VIOLATION: ReasonDef = ReasonDef {
     code: "TERMS_VIOLATION",
@@ -98,8 +99,22 @@ impl Required {
 
     /// Turns an outcome that is not a denial into NEEDS_INFORMATION when
     /// anything is missing; the amount stays what would be paid.
-    pub fn apply(&self, out: Outcome, reason: Reason) -> Outcome {
-        if self.0.is_empty() || out.decision == Decision::Denied {
+    pub fn apply(&self, out: Outcome, reason: Reason, t: &mut impl Trace) -> Outcome {
+        let denied = out.decision == Decision::Denied;
+        let matched = !self.0.is_empty() && !denied;
+        t.rule("required-information", reason, matched, |d| {
+            let (en, fr) = match (self.0.is_empty(), denied) {
+                (true, _) => ("nothing required is missing", "aucune information exigée ne manque"),
+                (false, true) => ("missing, not asked of a denied claim: ", "manquant, non demandé pour une demande refusée : "),
+                (false, false) => ("missing: ", "manquant : "),
+            };
+            d.say(format_args!("{en}"), format_args!("{fr}"));
+            for (i, f) in self.0.iter().enumerate() {
+                let sep = if i == 0 { "" } else { ", " };
+                d.say(format_args!("{sep}{}", f.path()), format_args!("{sep}{}", f.path()));
+            }
+        });
+        if !matched {
             return out;
         }
         let mut out = out;
@@ -107,6 +122,15 @@ impl Required {
         out.reasons.push_front(reason);
         out.missing_information = self.0;
         out
+    }
+}
+
+/// Records the rule a policy's own decision came from, for the policies
+/// whose rules are not traced one by one yet: the primary reason's rule,
+/// with its message as the detail.
+pub fn ruled(t: &mut impl Trace, out: &Outcome) {
+    if let Some(r) = out.reasons.first() {
+        t.record("", r.clause, Some(r), true, |d| d.say(format_args!("{}", r.en), format_args!("{}", r.fr)));
     }
 }
 

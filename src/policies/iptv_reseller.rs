@@ -72,6 +72,7 @@ use crate::domain::decision::{
     Compensation, CompensationKind, Decision, Outcome, Reason, ReasonDef, RefundBasis, RefundMethod, Timeline,
 };
 use crate::domain::field::Field;
+use crate::domain::trace::Trace;
 use crate::domain::money::Money;
 use crate::domain::term::Term;
 
@@ -227,7 +228,7 @@ pub static META: PolicyMeta = PolicyMeta {
     unspecified_customer: CustomerType::Business,
 };
 
-pub fn evaluate(req: &ClaimRequest) -> Outcome {
+pub fn evaluate(req: &ClaimRequest, t: &mut impl Trace) -> Outcome {
     let p = &req.purchase;
     let claim = &req.claim;
     let mut required = Required::new();
@@ -251,7 +252,8 @@ pub fn evaluate(req: &ClaimRequest) -> Outcome {
         )
         .check(claim.evidence_attachments > 0, Field::ClaimEvidenceAttachments);
     let out = decide(req, &mut required);
-    required.apply(out, &MISSING_INFORMATION)
+    common::ruled(t, &out);
+    required.apply(out, &MISSING_INFORMATION, t)
 }
 
 /// §2's "major technical fault", whose window runs from the start of the fault.
@@ -513,6 +515,7 @@ pub fn quote(req: &QuoteRequest, _term: Option<Term>) -> Segments {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::trace::NoTrace;
     use crate::domain::claim::{Claim, CustomerType, Outage, PaymentMethod, Purchase};
     use crate::domain::fixtures::{eur, t};
 
@@ -561,7 +564,7 @@ mod tests {
     fn a_late_claim_the_rules_deny_stays_denied() {
         let mut req = request(ClaimReason::NonDelivery, "2026-03-20T10:00:00Z");
         req.purchase.delivered_at = Some(t("2026-03-02T11:00:00Z"));
-        let out = evaluate(&req);
+        let out = evaluate(&req, &mut NoTrace);
         assert_eq!(out.decision, Decision::Denied);
         assert_eq!(codes(&out), ["CREDITS_DELIVERED"]);
     }
@@ -576,7 +579,7 @@ mod tests {
             scope: OutageScope::Full,
             resolved: false,
         });
-        let out = evaluate(&req);
+        let out = evaluate(&req, &mut NoTrace);
         assert_eq!(out.decision, Decision::Approved);
         assert_eq!(codes(&out), ["MAJOR_OUTAGE"]);
         assert_eq!(out.claim_deadline, Some(t("2026-03-21T09:00:00Z")));
@@ -587,7 +590,7 @@ mod tests {
         let mut req = request(ClaimReason::ServiceOutage, "2026-03-03T10:00:00Z");
         req.purchase.transaction_id.clear();
         req.purchase.order_id.clear();
-        let out = evaluate(&req);
+        let out = evaluate(&req, &mut NoTrace);
         assert_eq!(out.decision, Decision::NeedsInformation);
         assert_eq!(
             out.missing_information.iter().collect::<Vec<_>>(),
@@ -604,9 +607,9 @@ mod tests {
     fn the_order_number_stands_in_for_the_transaction_id() {
         let mut req = request(ClaimReason::NonDelivery, "2026-03-03T10:00:00Z");
         req.purchase.transaction_id.clear();
-        assert_eq!(evaluate(&req).decision, Decision::Approved);
+        assert_eq!(evaluate(&req, &mut NoTrace).decision, Decision::Approved);
         req.purchase.order_id.clear();
-        let out = evaluate(&req);
+        let out = evaluate(&req, &mut NoTrace);
         assert_eq!(out.decision, Decision::NeedsInformation);
         assert_eq!(
             out.missing_information.iter().collect::<Vec<_>>(),
@@ -620,9 +623,9 @@ mod tests {
         let mut req = request(ClaimReason::NonDelivery, "2026-03-04T10:00:00Z");
         req.purchase.delivered_at = Some(t("2026-03-03T12:00:00Z"));
         req.claim.submitted_at = t("2026-03-03T12:00:00Z");
-        assert_eq!(codes(&evaluate(&req)), ["CREDITS_DELIVERED"]);
+        assert_eq!(codes(&evaluate(&req, &mut NoTrace)), ["CREDITS_DELIVERED"]);
         req.claim.submitted_at = t("2026-03-03T11:59:59Z");
-        let out = evaluate(&req);
+        let out = evaluate(&req, &mut NoTrace);
         assert_eq!(out.decision, Decision::Approved);
         assert_eq!(codes(&out), ["CREDITS_NOT_DELIVERED"]);
     }
@@ -644,7 +647,7 @@ mod tests {
             IssueCause::ChannelSource,
         ] {
             req.claim.cause = cause;
-            let out = evaluate(&req);
+            let out = evaluate(&req, &mut NoTrace);
             assert_eq!(out.decision, Decision::Denied, "{cause:?}");
             assert_eq!(codes(&out), ["NOT_CORE_SERVICE_OUTAGE"], "{cause:?}");
         }
@@ -654,7 +657,7 @@ mod tests {
             IssueCause::ForceMajeure,
         ] {
             req.claim.cause = cause;
-            assert_eq!(codes(&evaluate(&req)), ["MAJOR_OUTAGE"], "{cause:?}");
+            assert_eq!(codes(&evaluate(&req, &mut NoTrace)), ["MAJOR_OUTAGE"], "{cause:?}");
         }
     }
 
@@ -663,7 +666,7 @@ mod tests {
         let mut req = request(ClaimReason::BillingError, "2026-05-02T10:00:00Z");
         req.claim.charged_amount = Some(eur("150.00"));
         req.claim.expected_amount = Some(eur("120.00"));
-        let out = evaluate(&req);
+        let out = evaluate(&req, &mut NoTrace);
         assert_eq!(out.decision, Decision::NeedsReview);
         assert_eq!(codes(&out), ["POLICY_SILENT_MANUAL_REVIEW"]);
         assert_eq!(out.refund_amount, eur("30.00"));
@@ -672,9 +675,9 @@ mod tests {
 
         let mut dup = request(ClaimReason::DuplicatePayment, "2026-03-03T10:00:00Z");
         dup.claim.duplicate_amount = Some(eur("150.00"));
-        assert_eq!(evaluate(&dup).refund_amount, eur("150.00"));
+        assert_eq!(evaluate(&dup, &mut NoTrace).refund_amount, eur("150.00"));
         dup.claim.duplicate_amount = None;
-        let out = evaluate(&dup);
+        let out = evaluate(&dup, &mut NoTrace);
         assert_eq!(out.decision, Decision::NeedsInformation);
         assert_eq!(
             out.missing_information.iter().collect::<Vec<_>>(),
@@ -686,10 +689,10 @@ mod tests {
     fn change_of_mind_is_excluded_only_strictly_after_delivery() {
         let mut req = request(ClaimReason::ChangeOfMind, "2026-03-02T10:30:00Z");
         req.purchase.delivered_at = Some(t("2026-03-02T10:30:00Z"));
-        assert_eq!(codes(&evaluate(&req)), ["CANCELLED_BEFORE_DELIVERY"]);
+        assert_eq!(codes(&evaluate(&req, &mut NoTrace)), ["CANCELLED_BEFORE_DELIVERY"]);
         req.claim.submitted_at = t("2026-03-02T10:30:01Z");
         req.evaluated_at = req.claim.submitted_at;
-        assert_eq!(codes(&evaluate(&req)), ["CHANGE_OF_MIND_EXCLUDED"]);
+        assert_eq!(codes(&evaluate(&req, &mut NoTrace)), ["CHANGE_OF_MIND_EXCLUDED"]);
     }
 
     #[test]
@@ -697,7 +700,7 @@ mod tests {
         // Thursday 5 March 2026 12:00: five business days is Thursday 12
         // March, seven is Monday 16 March.
         let req = request(ClaimReason::NonDelivery, "2026-03-05T12:00:00Z");
-        let panel = evaluate(&req);
+        let panel = evaluate(&req, &mut NoTrace);
         let timeline = super::timeline(&req, &panel);
         assert_eq!(timeline.funds_earliest, Some(req.evaluated_at));
         assert_eq!(timeline.funds_latest, Some(req.evaluated_at));

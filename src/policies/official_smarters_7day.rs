@@ -47,6 +47,7 @@ use crate::domain::calendar::Calendar;
 use crate::domain::claim::{ClaimReason, ClaimRequest, CustomerType, Language, QuoteRequest};
 use crate::domain::decision::{Consequence, Decision, Outcome, Reason, ReasonDef, RefundBasis, RefundMethod, Timeline};
 use crate::domain::field::Field;
+use crate::domain::trace::Trace;
 use crate::domain::money::Money;
 use crate::domain::term::Term;
 
@@ -146,7 +147,7 @@ pub static META: PolicyMeta = PolicyMeta {
     unspecified_customer: CustomerType::Consumer,
 };
 
-pub fn evaluate(req: &ClaimRequest) -> Outcome {
+pub fn evaluate(req: &ClaimRequest, t: &mut impl Trace) -> Outcome {
     let p = &req.purchase;
     let mut required = Required::new();
     // Eligibility for a Refund #3: "your purchase invoice number, the email
@@ -156,7 +157,8 @@ pub fn evaluate(req: &ClaimRequest) -> Outcome {
         .check(!p.purchase_email.is_empty(), Field::PurchaseEmail)
         .check(!req.claim.description.is_empty(), Field::ClaimDescription);
     let out = decide(req, &mut required);
-    let mut out = required.apply(out, &MISSING_INFORMATION);
+    common::ruled(t, &out);
+    let mut out = required.apply(out, &MISSING_INFORMATION, t);
     // Important Note: "Once your refund has been approved and processed, you
     // will no longer be eligible to subscribe to our services in the future."
     // A charge dispute is not that refund: the merchant had no right to the money.
@@ -298,6 +300,7 @@ pub fn quote(req: &QuoteRequest, _term: Option<Term>) -> Segments {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::trace::NoTrace;
     use crate::domain::claim::{Claim, Outage, OutageScope, PaymentMethod, Purchase, SupportHistory};
     use crate::domain::fixtures::{eur, t};
 
@@ -341,7 +344,7 @@ mod tests {
         );
         let mut incomplete = request(ClaimReason::ChangeOfMind, "2026-03-09T10:00:00Z");
         incomplete.purchase.invoice_number.clear();
-        let out = evaluate(&incomplete);
+        let out = evaluate(&incomplete, &mut NoTrace);
         assert_eq!(out.decision, Decision::NeedsInformation);
         assert!(out.consequences.is_empty());
         let review = evaluate(&request(ClaimReason::UnauthorizedTransaction, "2026-03-20T10:00:00Z"));
@@ -354,7 +357,7 @@ mod tests {
         // Fault from 17 March 10:00: 16 of the 31 days are left, 30 x 16/31.
         let mut req = request(ClaimReason::TechnicalIssue, "2026-03-20T10:00:00Z");
         req.claim.issue_started_at = Some(t("2026-03-17T10:00:00Z"));
-        let out = evaluate(&req).finish();
+        let out = evaluate(&req, &mut NoTrace).finish();
         assert_eq!(out.decision, Decision::NeedsReview);
         assert_eq!(codes(&out), ["EXCEPTIONAL_TECHNICAL_FAILURE"]);
         assert_eq!(out.refund_amount, eur("15.48"));
@@ -371,9 +374,9 @@ mod tests {
             scope: OutageScope::Full,
             resolved: true,
         });
-        assert_eq!(codes(&evaluate(&req)), ["OUTSIDE_7_DAY_WINDOW"]);
+        assert_eq!(codes(&evaluate(&req, &mut NoTrace)), ["OUTSIDE_7_DAY_WINDOW"]);
         req.claim.outage = req.claim.outage.map(|o| Outage { resolved: false, ..o });
-        assert_eq!(codes(&evaluate(&req)), ["EXCEPTIONAL_TECHNICAL_FAILURE"]);
+        assert_eq!(codes(&evaluate(&req, &mut NoTrace)), ["EXCEPTIONAL_TECHNICAL_FAILURE"]);
     }
 
     #[test]
@@ -381,7 +384,7 @@ mod tests {
         let mut req = request(ClaimReason::BillingError, "2026-03-20T10:00:00Z");
         req.purchase.purchase_email.clear();
         req.claim.expected_amount = Some(eur("25.00"));
-        let out = evaluate(&req);
+        let out = evaluate(&req, &mut NoTrace);
         assert_eq!(out.decision, Decision::NeedsInformation);
         assert_eq!(
             out.missing_information.iter().collect::<Vec<_>>(),
@@ -411,14 +414,14 @@ mod tests {
         req.claim.support.contacted = false;
         req.claim.charged_amount = Some(eur("40.00"));
         req.claim.expected_amount = Some(eur("30.00"));
-        let out = evaluate(&req).finish();
+        let out = evaluate(&req, &mut NoTrace).finish();
         assert_eq!(out.decision, Decision::Approved);
         assert_eq!(codes(&out), ["BILLING_ERROR_OVERCHARGE"]);
         assert_eq!(out.refund_amount, eur("10.00"));
         assert!(out.consequences.is_empty());
         req.evaluated_at = t("2026-03-10T00:00:00Z");
         req.claim.submitted_at = req.evaluated_at;
-        let out = evaluate(&req).finish();
+        let out = evaluate(&req, &mut NoTrace).finish();
         assert_eq!(out.decision, Decision::NeedsReview);
         assert_eq!(codes(&out), ["BILLING_ERROR_EXCEPTION"]);
         assert_eq!(out.refund_amount, eur("10.00"));
@@ -430,19 +433,19 @@ mod tests {
         let mut req = request(ClaimReason::NonDelivery, "2026-03-20T10:00:00Z");
         req.purchase.delivered_at = None;
         req.claim.support.contacted = false;
-        let out = evaluate(&req).finish();
+        let out = evaluate(&req, &mut NoTrace).finish();
         assert_eq!(out.decision, Decision::NeedsReview);
         assert_eq!(codes(&out), ["EXCEPTIONAL_TECHNICAL_FAILURE"]);
         assert_eq!(out.refund_amount, eur("30.00"));
         assert!(out.consequences.is_empty());
         req.purchase.delivered_at = Some(t("2026-03-20T10:00:00Z"));
-        assert_eq!(codes(&evaluate(&req)), ["OUTSIDE_7_DAY_WINDOW"]);
+        assert_eq!(codes(&evaluate(&req, &mut NoTrace)), ["OUTSIDE_7_DAY_WINDOW"]);
     }
 
     #[test]
     fn funds_arrive_within_21_calendar_days_of_the_decision() {
         let req = request(ClaimReason::ChangeOfMind, "2026-03-06T18:00:00Z");
-        let out = evaluate(&req);
+        let out = evaluate(&req, &mut NoTrace);
         let timeline = super::timeline(&req, &out);
         assert_eq!(timeline.funds_earliest, Some(t("2026-03-06T18:00:00Z")));
         assert_eq!(timeline.funds_latest, Some(t("2026-03-27T18:00:00Z")));
