@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 
 use super::pb;
 use crate::domain::claim::Language;
+use crate::domain::trace::Recorder;
 use crate::domain::decision::{
     Compensation, CompensationKind, Consequence, Decision, Outcome, Quote, Reason, RefundBasis, RefundMethod, Timeline,
     Window,
@@ -41,7 +42,22 @@ pub fn evaluate_response(
         explanation: i18n::explanation(out, lang),
         request_id,
         evaluated_at: Some(timestamp(evaluated_at)),
+        trace: Vec::new(),
     }
+}
+
+/// The rule trace of an evaluation, in evaluation order.
+pub fn trace(rec: &Recorder) -> Vec<pb::RuleTrace> {
+    rec.entries()
+        .map(|e| pb::RuleTrace {
+            rule: e.id(),
+            clause: e.clause.to_owned(),
+            matched: e.matched,
+            decisive: e.decisive,
+            detail: e.detail.to_owned(),
+            reason_code: e.reason.map_or("", |r| r.code).to_owned(),
+        })
+        .collect()
 }
 
 /// The QuoteRefund answer for `q`, in `lang`.

@@ -516,6 +516,11 @@ pub fn quote(req: &QuoteRequest, _term: Option<Term>) -> Segments {
 mod tests {
     use super::*;
     use crate::domain::trace::NoTrace;
+
+    /// The policy alone, untraced.
+    fn evaluate(req: &ClaimRequest) -> Outcome {
+        super::evaluate(req, &mut NoTrace)
+    }
     use crate::domain::claim::{Claim, CustomerType, Outage, PaymentMethod, Purchase};
     use crate::domain::fixtures::{eur, t};
 
@@ -564,7 +569,7 @@ mod tests {
     fn a_late_claim_the_rules_deny_stays_denied() {
         let mut req = request(ClaimReason::NonDelivery, "2026-03-20T10:00:00Z");
         req.purchase.delivered_at = Some(t("2026-03-02T11:00:00Z"));
-        let out = evaluate(&req, &mut NoTrace);
+        let out = evaluate(&req);
         assert_eq!(out.decision, Decision::Denied);
         assert_eq!(codes(&out), ["CREDITS_DELIVERED"]);
     }
@@ -579,7 +584,7 @@ mod tests {
             scope: OutageScope::Full,
             resolved: false,
         });
-        let out = evaluate(&req, &mut NoTrace);
+        let out = evaluate(&req);
         assert_eq!(out.decision, Decision::Approved);
         assert_eq!(codes(&out), ["MAJOR_OUTAGE"]);
         assert_eq!(out.claim_deadline, Some(t("2026-03-21T09:00:00Z")));
@@ -590,7 +595,7 @@ mod tests {
         let mut req = request(ClaimReason::ServiceOutage, "2026-03-03T10:00:00Z");
         req.purchase.transaction_id.clear();
         req.purchase.order_id.clear();
-        let out = evaluate(&req, &mut NoTrace);
+        let out = evaluate(&req);
         assert_eq!(out.decision, Decision::NeedsInformation);
         assert_eq!(
             out.missing_information.iter().collect::<Vec<_>>(),
@@ -607,9 +612,9 @@ mod tests {
     fn the_order_number_stands_in_for_the_transaction_id() {
         let mut req = request(ClaimReason::NonDelivery, "2026-03-03T10:00:00Z");
         req.purchase.transaction_id.clear();
-        assert_eq!(evaluate(&req, &mut NoTrace).decision, Decision::Approved);
+        assert_eq!(evaluate(&req).decision, Decision::Approved);
         req.purchase.order_id.clear();
-        let out = evaluate(&req, &mut NoTrace);
+        let out = evaluate(&req);
         assert_eq!(out.decision, Decision::NeedsInformation);
         assert_eq!(
             out.missing_information.iter().collect::<Vec<_>>(),
@@ -623,9 +628,9 @@ mod tests {
         let mut req = request(ClaimReason::NonDelivery, "2026-03-04T10:00:00Z");
         req.purchase.delivered_at = Some(t("2026-03-03T12:00:00Z"));
         req.claim.submitted_at = t("2026-03-03T12:00:00Z");
-        assert_eq!(codes(&evaluate(&req, &mut NoTrace)), ["CREDITS_DELIVERED"]);
+        assert_eq!(codes(&evaluate(&req)), ["CREDITS_DELIVERED"]);
         req.claim.submitted_at = t("2026-03-03T11:59:59Z");
-        let out = evaluate(&req, &mut NoTrace);
+        let out = evaluate(&req);
         assert_eq!(out.decision, Decision::Approved);
         assert_eq!(codes(&out), ["CREDITS_NOT_DELIVERED"]);
     }
@@ -647,7 +652,7 @@ mod tests {
             IssueCause::ChannelSource,
         ] {
             req.claim.cause = cause;
-            let out = evaluate(&req, &mut NoTrace);
+            let out = evaluate(&req);
             assert_eq!(out.decision, Decision::Denied, "{cause:?}");
             assert_eq!(codes(&out), ["NOT_CORE_SERVICE_OUTAGE"], "{cause:?}");
         }
@@ -657,7 +662,7 @@ mod tests {
             IssueCause::ForceMajeure,
         ] {
             req.claim.cause = cause;
-            assert_eq!(codes(&evaluate(&req, &mut NoTrace)), ["MAJOR_OUTAGE"], "{cause:?}");
+            assert_eq!(codes(&evaluate(&req)), ["MAJOR_OUTAGE"], "{cause:?}");
         }
     }
 
@@ -666,7 +671,7 @@ mod tests {
         let mut req = request(ClaimReason::BillingError, "2026-05-02T10:00:00Z");
         req.claim.charged_amount = Some(eur("150.00"));
         req.claim.expected_amount = Some(eur("120.00"));
-        let out = evaluate(&req, &mut NoTrace);
+        let out = evaluate(&req);
         assert_eq!(out.decision, Decision::NeedsReview);
         assert_eq!(codes(&out), ["POLICY_SILENT_MANUAL_REVIEW"]);
         assert_eq!(out.refund_amount, eur("30.00"));
@@ -675,9 +680,9 @@ mod tests {
 
         let mut dup = request(ClaimReason::DuplicatePayment, "2026-03-03T10:00:00Z");
         dup.claim.duplicate_amount = Some(eur("150.00"));
-        assert_eq!(evaluate(&dup, &mut NoTrace).refund_amount, eur("150.00"));
+        assert_eq!(evaluate(&dup).refund_amount, eur("150.00"));
         dup.claim.duplicate_amount = None;
-        let out = evaluate(&dup, &mut NoTrace);
+        let out = evaluate(&dup);
         assert_eq!(out.decision, Decision::NeedsInformation);
         assert_eq!(
             out.missing_information.iter().collect::<Vec<_>>(),
@@ -689,10 +694,10 @@ mod tests {
     fn change_of_mind_is_excluded_only_strictly_after_delivery() {
         let mut req = request(ClaimReason::ChangeOfMind, "2026-03-02T10:30:00Z");
         req.purchase.delivered_at = Some(t("2026-03-02T10:30:00Z"));
-        assert_eq!(codes(&evaluate(&req, &mut NoTrace)), ["CANCELLED_BEFORE_DELIVERY"]);
+        assert_eq!(codes(&evaluate(&req)), ["CANCELLED_BEFORE_DELIVERY"]);
         req.claim.submitted_at = t("2026-03-02T10:30:01Z");
         req.evaluated_at = req.claim.submitted_at;
-        assert_eq!(codes(&evaluate(&req, &mut NoTrace)), ["CHANGE_OF_MIND_EXCLUDED"]);
+        assert_eq!(codes(&evaluate(&req)), ["CHANGE_OF_MIND_EXCLUDED"]);
     }
 
     #[test]
@@ -700,7 +705,7 @@ mod tests {
         // Thursday 5 March 2026 12:00: five business days is Thursday 12
         // March, seven is Monday 16 March.
         let req = request(ClaimReason::NonDelivery, "2026-03-05T12:00:00Z");
-        let panel = evaluate(&req, &mut NoTrace);
+        let panel = evaluate(&req);
         let timeline = super::timeline(&req, &panel);
         assert_eq!(timeline.funds_earliest, Some(req.evaluated_at));
         assert_eq!(timeline.funds_latest, Some(req.evaluated_at));

@@ -483,6 +483,11 @@ pub fn quote(req: &QuoteRequest, term: Option<Term>) -> Segments {
 mod tests {
     use super::*;
     use crate::domain::trace::NoTrace;
+
+    /// The policy alone, untraced.
+    fn evaluate(req: &ClaimRequest) -> Outcome {
+        super::evaluate(req, &mut NoTrace)
+    }
     use crate::domain::claim::{Claim, Outage, PaymentMethod, Purchase, SupportHistory};
     use crate::domain::fixtures::{eur, t};
 
@@ -520,7 +525,7 @@ mod tests {
         ] {
             let mut req = request(reason, "2026-01-06T10:00:00Z");
             req.claim.concerns_adult_content = true;
-            let out = evaluate(&req, &mut NoTrace);
+            let out = evaluate(&req);
             assert_eq!(out.decision, Decision::Denied, "{reason:?}");
             assert_eq!(codes(&out), ["ADULT_CONTENT_NOT_ADVERTISED"], "{reason:?}");
         }
@@ -535,9 +540,9 @@ mod tests {
             scope: OutageScope::Full,
             ..Outage::default()
         });
-        assert_eq!(codes(&evaluate(&req, &mut NoTrace)), ["CUSTOMER_SIDE_ISSUE_EXCLUDED"]);
+        assert_eq!(codes(&evaluate(&req)), ["CUSTOMER_SIDE_ISSUE_EXCLUDED"]);
         req.claim.cause = IssueCause::ForceMajeure;
-        assert_eq!(codes(&evaluate(&req, &mut NoTrace)), ["POLICY_SILENT_MANUAL_REVIEW"]);
+        assert_eq!(codes(&evaluate(&req)), ["POLICY_SILENT_MANUAL_REVIEW"]);
     }
 
     #[test]
@@ -545,13 +550,13 @@ mod tests {
         let mut req = request(ClaimReason::BillingError, "2026-02-01T10:00:00Z");
         req.claim.charged_amount = Some(eur("39.99"));
         req.claim.expected_amount = Some(eur("29.99"));
-        let out = evaluate(&req, &mut NoTrace).finish();
+        let out = evaluate(&req).finish();
         assert_eq!(out.decision, Decision::Approved);
         assert_eq!(codes(&out), ["BILLING_ERROR_OVERCHARGE"]);
         assert_eq!(out.refund_amount, eur("10.00"));
         assert_eq!(out.refund_method, RefundMethod::OriginalPayment);
         req.claim.expected_amount = Some(eur("39.99"));
-        let out = evaluate(&req, &mut NoTrace);
+        let out = evaluate(&req);
         assert_eq!(out.decision, Decision::Denied);
         assert_eq!(codes(&out), ["NO_OVERCHARGE"]);
     }
@@ -562,7 +567,7 @@ mod tests {
         req.claim.duplicate_amount = Some(eur("29.99"));
         req.claim.concerns_adult_content = true;
         req.claim.cause = IssueCause::CustomerSide;
-        let out = evaluate(&req, &mut NoTrace).finish();
+        let out = evaluate(&req).finish();
         assert_eq!(out.decision, Decision::Approved);
         assert_eq!(codes(&out), ["DUPLICATE_PAYMENT"]);
         assert_eq!(out.refund_amount, eur("29.99"));
@@ -573,7 +578,7 @@ mod tests {
         let mut req = request(ClaimReason::BillingError, "2026-01-06T10:00:00Z");
         req.purchase.order_id.clear();
         req.claim.charged_amount = Some(eur("39.99"));
-        let out = evaluate(&req, &mut NoTrace);
+        let out = evaluate(&req);
         assert_eq!(out.decision, Decision::NeedsInformation);
         assert_eq!(
             codes(&out),
@@ -593,10 +598,10 @@ mod tests {
             first_contacted_at: Some(t("2026-01-10T08:00:00Z")),
             ..SupportHistory::default()
         };
-        let out = evaluate(&req, &mut NoTrace);
+        let out = evaluate(&req);
         assert_eq!(codes(&out), ["WAITING_PERIOD_RUNNING"]);
         assert_eq!(out.resubmit_after, Some(t("2026-01-12T08:00:00Z")));
         req.evaluated_at = t("2026-01-12T08:00:00Z");
-        assert_eq!(codes(&evaluate(&req, &mut NoTrace)), ["UNRESOLVED_WITHIN_48H"]);
+        assert_eq!(codes(&evaluate(&req)), ["UNRESOLVED_WITHIN_48H"]);
     }
 }

@@ -490,6 +490,11 @@ pub fn quote(req: &QuoteRequest, _term: Option<Term>) -> Segments {
 mod tests {
     use super::*;
     use crate::domain::trace::NoTrace;
+
+    /// The policy alone, untraced.
+    fn evaluate(req: &ClaimRequest) -> Outcome {
+        super::evaluate(req, &mut NoTrace)
+    }
     use crate::domain::claim::{Claim, Outage, Purchase};
     use crate::domain::fixtures::{eur, t};
 
@@ -520,11 +525,11 @@ mod tests {
     #[test]
     fn the_last_seven_days_include_their_first_instant() {
         let mut req = request(ClaimReason::NotAsDescribed, "2025-04-24T00:00:00Z");
-        let out = evaluate(&req, &mut NoTrace);
+        let out = evaluate(&req);
         assert_eq!(codes(&out), ["END_OF_PERIOD"]);
         assert_eq!(out.claim_deadline, Some(t("2025-04-23T23:59:59Z")));
         req.claim.submitted_at = t("2025-04-23T23:59:59Z");
-        let out = evaluate(&req, &mut NoTrace);
+        let out = evaluate(&req);
         assert_eq!(codes(&out), ["POLICY_SILENT_MANUAL_REVIEW"]);
         assert_eq!(out.claim_deadline, Some(t("2025-04-23T23:59:59Z")));
     }
@@ -533,18 +538,18 @@ mod tests {
     fn charge_disputes_and_unsupplied_service_ignore_the_end_of_period() {
         let mut req = request(ClaimReason::DuplicatePayment, "2025-05-20T00:00:00Z");
         req.claim.duplicate_amount = Some(eur("30.00"));
-        let out = evaluate(&req, &mut NoTrace).finish();
+        let out = evaluate(&req).finish();
         assert_eq!(codes(&out), ["DUPLICATE_PAYMENT"]);
         assert_eq!(out.refund_amount, eur("30.00"));
         assert_eq!(out.claim_deadline, None);
         req.claim.reason = ClaimReason::BillingError;
         req.claim.charged_amount = Some(eur("30.00"));
         req.claim.expected_amount = Some(eur("25.00"));
-        assert_eq!(evaluate(&req, &mut NoTrace).finish().refund_amount, eur("5.00"));
+        assert_eq!(evaluate(&req).finish().refund_amount, eur("5.00"));
         // Never delivered: the term (from the purchase) is long over, still paid in full.
         req.claim.reason = ClaimReason::NonDelivery;
         req.purchase.delivered_at = None;
-        let out = evaluate(&req, &mut NoTrace).finish();
+        let out = evaluate(&req).finish();
         assert_eq!(codes(&out), ["ACCESS_NOT_RECEIVED"]);
         assert_eq!(out.claim_deadline, None);
     }
@@ -565,10 +570,10 @@ mod tests {
             (259_200, "PROLONGED_OUTAGE"),
         ] {
             req.claim.outage = Some(with(seconds));
-            assert_eq!(codes(&evaluate(&req, &mut NoTrace)), [code], "{seconds} s");
+            assert_eq!(codes(&evaluate(&req)), [code], "{seconds} s");
         }
         // 20 of 30 days unused since the outage began.
-        let out = evaluate(&req, &mut NoTrace).finish();
+        let out = evaluate(&req).finish();
         assert_eq!(out.decision, Decision::OfferCompensation);
         assert_eq!(out.refund_amount, eur("20.00"));
         let kinds: Vec<_> = out.alternatives.iter().map(|a| (a.kind, a.extension_days)).collect();
@@ -580,7 +585,7 @@ mod tests {
             ]
         );
         req.claim.support.compensation_declined = true;
-        let out = evaluate(&req, &mut NoTrace).finish();
+        let out = evaluate(&req).finish();
         assert_eq!(out.decision, Decision::PartiallyApproved);
         assert_eq!(codes(&out), ["COMPENSATION_DECLINED", "PROLONGED_OUTAGE"]);
         assert!(out.alternatives.is_empty());
@@ -589,7 +594,7 @@ mod tests {
             announced: true,
             ..with(1_000_000)
         });
-        assert_eq!(codes(&evaluate(&req, &mut NoTrace)), ["MINOR_OUTAGE_EXCLUDED"]);
+        assert_eq!(codes(&evaluate(&req)), ["MINOR_OUTAGE_EXCLUDED"]);
     }
 
     #[test]
@@ -597,10 +602,10 @@ mod tests {
         // Tue 1 Apr 2025 02:00 Paris: 48 business hours end Thu 3 Apr 02:00 Paris (00:00Z).
         let mut req = request(ClaimReason::NonDelivery, "2025-04-04T00:00:00Z");
         req.purchase.delivered_at = Some(t("2025-04-03T12:00:00Z"));
-        assert_eq!(codes(&evaluate(&req, &mut NoTrace)), ["ACCESS_DELIVERED"]);
+        assert_eq!(codes(&evaluate(&req)), ["ACCESS_DELIVERED"]);
         req.purchase.delivered_at = Some(t("2025-04-04T00:00:00Z"));
-        assert_eq!(codes(&evaluate(&req, &mut NoTrace)), ["ACCESS_DELIVERED"]);
+        assert_eq!(codes(&evaluate(&req)), ["ACCESS_DELIVERED"]);
         req.purchase.delivered_at = Some(t("2025-04-04T00:00:01Z"));
-        assert_eq!(codes(&evaluate(&req, &mut NoTrace)), ["ACCESS_NOT_RECEIVED"]);
+        assert_eq!(codes(&evaluate(&req)), ["ACCESS_NOT_RECEIVED"]);
     }
 }

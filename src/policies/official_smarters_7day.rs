@@ -301,6 +301,11 @@ pub fn quote(req: &QuoteRequest, _term: Option<Term>) -> Segments {
 mod tests {
     use super::*;
     use crate::domain::trace::NoTrace;
+
+    /// The policy alone, untraced.
+    fn evaluate(req: &ClaimRequest) -> Outcome {
+        super::evaluate(req, &mut NoTrace)
+    }
     use crate::domain::claim::{Claim, Outage, OutageScope, PaymentMethod, Purchase, SupportHistory};
     use crate::domain::fixtures::{eur, t};
 
@@ -344,7 +349,7 @@ mod tests {
         );
         let mut incomplete = request(ClaimReason::ChangeOfMind, "2026-03-09T10:00:00Z");
         incomplete.purchase.invoice_number.clear();
-        let out = evaluate(&incomplete, &mut NoTrace);
+        let out = evaluate(&incomplete);
         assert_eq!(out.decision, Decision::NeedsInformation);
         assert!(out.consequences.is_empty());
         let review = evaluate(&request(ClaimReason::UnauthorizedTransaction, "2026-03-20T10:00:00Z"));
@@ -357,7 +362,7 @@ mod tests {
         // Fault from 17 March 10:00: 16 of the 31 days are left, 30 x 16/31.
         let mut req = request(ClaimReason::TechnicalIssue, "2026-03-20T10:00:00Z");
         req.claim.issue_started_at = Some(t("2026-03-17T10:00:00Z"));
-        let out = evaluate(&req, &mut NoTrace).finish();
+        let out = evaluate(&req).finish();
         assert_eq!(out.decision, Decision::NeedsReview);
         assert_eq!(codes(&out), ["EXCEPTIONAL_TECHNICAL_FAILURE"]);
         assert_eq!(out.refund_amount, eur("15.48"));
@@ -374,9 +379,9 @@ mod tests {
             scope: OutageScope::Full,
             resolved: true,
         });
-        assert_eq!(codes(&evaluate(&req, &mut NoTrace)), ["OUTSIDE_7_DAY_WINDOW"]);
+        assert_eq!(codes(&evaluate(&req)), ["OUTSIDE_7_DAY_WINDOW"]);
         req.claim.outage = req.claim.outage.map(|o| Outage { resolved: false, ..o });
-        assert_eq!(codes(&evaluate(&req, &mut NoTrace)), ["EXCEPTIONAL_TECHNICAL_FAILURE"]);
+        assert_eq!(codes(&evaluate(&req)), ["EXCEPTIONAL_TECHNICAL_FAILURE"]);
     }
 
     #[test]
@@ -384,7 +389,7 @@ mod tests {
         let mut req = request(ClaimReason::BillingError, "2026-03-20T10:00:00Z");
         req.purchase.purchase_email.clear();
         req.claim.expected_amount = Some(eur("25.00"));
-        let out = evaluate(&req, &mut NoTrace);
+        let out = evaluate(&req);
         assert_eq!(out.decision, Decision::NeedsInformation);
         assert_eq!(
             out.missing_information.iter().collect::<Vec<_>>(),
@@ -414,14 +419,14 @@ mod tests {
         req.claim.support.contacted = false;
         req.claim.charged_amount = Some(eur("40.00"));
         req.claim.expected_amount = Some(eur("30.00"));
-        let out = evaluate(&req, &mut NoTrace).finish();
+        let out = evaluate(&req).finish();
         assert_eq!(out.decision, Decision::Approved);
         assert_eq!(codes(&out), ["BILLING_ERROR_OVERCHARGE"]);
         assert_eq!(out.refund_amount, eur("10.00"));
         assert!(out.consequences.is_empty());
         req.evaluated_at = t("2026-03-10T00:00:00Z");
         req.claim.submitted_at = req.evaluated_at;
-        let out = evaluate(&req, &mut NoTrace).finish();
+        let out = evaluate(&req).finish();
         assert_eq!(out.decision, Decision::NeedsReview);
         assert_eq!(codes(&out), ["BILLING_ERROR_EXCEPTION"]);
         assert_eq!(out.refund_amount, eur("10.00"));
@@ -433,19 +438,19 @@ mod tests {
         let mut req = request(ClaimReason::NonDelivery, "2026-03-20T10:00:00Z");
         req.purchase.delivered_at = None;
         req.claim.support.contacted = false;
-        let out = evaluate(&req, &mut NoTrace).finish();
+        let out = evaluate(&req).finish();
         assert_eq!(out.decision, Decision::NeedsReview);
         assert_eq!(codes(&out), ["EXCEPTIONAL_TECHNICAL_FAILURE"]);
         assert_eq!(out.refund_amount, eur("30.00"));
         assert!(out.consequences.is_empty());
         req.purchase.delivered_at = Some(t("2026-03-20T10:00:00Z"));
-        assert_eq!(codes(&evaluate(&req, &mut NoTrace)), ["OUTSIDE_7_DAY_WINDOW"]);
+        assert_eq!(codes(&evaluate(&req)), ["OUTSIDE_7_DAY_WINDOW"]);
     }
 
     #[test]
     fn funds_arrive_within_21_calendar_days_of_the_decision() {
         let req = request(ClaimReason::ChangeOfMind, "2026-03-06T18:00:00Z");
-        let out = evaluate(&req, &mut NoTrace);
+        let out = evaluate(&req);
         let timeline = super::timeline(&req, &out);
         assert_eq!(timeline.funds_earliest, Some(t("2026-03-06T18:00:00Z")));
         assert_eq!(timeline.funds_latest, Some(t("2026-03-27T18:00:00Z")));

@@ -471,6 +471,11 @@ pub fn quote(req: &QuoteRequest, _term: Option<Term>) -> Segments {
 mod tests {
     use super::*;
     use crate::domain::trace::NoTrace;
+
+    /// The policy alone, untraced.
+    fn evaluate(req: &ClaimRequest) -> Outcome {
+        super::evaluate(req, &mut NoTrace)
+    }
     use crate::domain::claim::{Claim, PaymentMethod, Purchase, SupportHistory};
     use crate::domain::fixtures::{eur, t};
 
@@ -499,13 +504,13 @@ mod tests {
         // Thu 30 Apr 2026 10:00 Paris; Fri 1 May and the weekend do not count:
         // the 48th business hour ends Tue 5 May 10:00 Paris (08:00Z).
         let early = request(ClaimReason::NonDelivery, "2026-04-30T08:00:00Z", "2026-05-05T07:59:59Z");
-        let out = evaluate(&early, &mut NoTrace);
+        let out = evaluate(&early);
         assert_eq!(out.decision, Decision::Denied);
         assert_eq!(codes(&out), ["WAITING_PERIOD_RUNNING"]);
         assert_eq!(out.resubmit_after, Some(t("2026-05-05T08:00:00Z")));
 
         let due = request(ClaimReason::NonDelivery, "2026-04-30T08:00:00Z", "2026-05-05T08:00:00Z");
-        let out = evaluate(&due, &mut NoTrace).finish();
+        let out = evaluate(&due).finish();
         assert_eq!(out.decision, Decision::Approved);
         assert_eq!(out.refund_amount, eur("30.00"));
         assert_eq!(
@@ -518,12 +523,12 @@ mod tests {
     fn sent_access_counts_as_used() {
         let mut req = request(ClaimReason::NonDelivery, "2026-04-30T08:00:00Z", "2026-05-12T08:00:00Z");
         req.purchase.delivered_at = Some(t("2026-05-11T08:00:00Z"));
-        assert_eq!(codes(&evaluate(&req, &mut NoTrace)), ["ACCESS_DELIVERED"]);
+        assert_eq!(codes(&evaluate(&req)), ["ACCESS_DELIVERED"]);
         req.claim.reason = ClaimReason::NotAsDescribed;
-        assert_eq!(codes(&evaluate(&req, &mut NoTrace)), ["NO_REFUND_FOR_UNUSED_TIME"]);
+        assert_eq!(codes(&evaluate(&req)), ["NO_REFUND_FOR_UNUSED_TIME"]);
         // Filed before the details were sent: not addressed.
         req.claim.submitted_at = t("2026-05-10T08:00:00Z");
-        assert_eq!(evaluate(&req, &mut NoTrace).decision, Decision::NeedsReview);
+        assert_eq!(evaluate(&req).decision, Decision::NeedsReview);
     }
 
     #[test]
@@ -541,11 +546,11 @@ mod tests {
             ..SupportHistory::default()
         };
         req.claim.issue_started_at = Some(t("2026-04-11T00:00:00Z"));
-        let out = evaluate(&req, &mut NoTrace).finish();
+        let out = evaluate(&req).finish();
         assert_eq!(out.decision, Decision::PartiallyApproved);
         assert_eq!(out.refund_amount, eur("20.00"));
         req.claim.support.resolved = true;
-        assert_eq!(codes(&evaluate(&req, &mut NoTrace)), ["TROUBLESHOOTING_REQUIRED"]);
+        assert_eq!(codes(&evaluate(&req)), ["TROUBLESHOOTING_REQUIRED"]);
     }
 
     #[test]
@@ -556,7 +561,7 @@ mod tests {
             "2026-04-02T00:00:00Z",
         );
         req.claim.chargeback_filed = true;
-        let out = evaluate(&req, &mut NoTrace);
+        let out = evaluate(&req);
         assert_eq!(out.decision, Decision::Denied);
         assert_eq!(
             codes(&out),
@@ -567,7 +572,7 @@ mod tests {
             [Consequence::SubscriptionSuspension, Consequence::OrderRestriction]
         );
         req.claim.support.contacted = true;
-        assert!(evaluate(&req, &mut NoTrace).consequences.is_empty());
+        assert!(evaluate(&req).consequences.is_empty());
     }
 
     #[test]
@@ -586,9 +591,9 @@ mod tests {
             ..Outage::default()
         };
         req.claim.outage = Some(resolved(172_800));
-        assert_eq!(codes(&evaluate(&req, &mut NoTrace)), ["TEMPORARY_OUTAGE_EXCLUDED"]);
+        assert_eq!(codes(&evaluate(&req)), ["TEMPORARY_OUTAGE_EXCLUDED"]);
         req.claim.outage = Some(resolved(172_801));
-        let out = evaluate(&req, &mut NoTrace).finish();
+        let out = evaluate(&req).finish();
         assert_eq!(out.decision, Decision::NeedsReview);
         assert_eq!(codes(&out), ["PROLONGED_OUTAGE_REVIEW"]);
         // 30.00 x 172801 / 2592000 = 2.0000115...
@@ -598,13 +603,13 @@ mod tests {
             announced: true,
             ..resolved(1_000_000)
         });
-        assert_eq!(codes(&evaluate(&req, &mut NoTrace)), ["TEMPORARY_OUTAGE_EXCLUDED"]);
+        assert_eq!(codes(&evaluate(&req)), ["TEMPORARY_OUTAGE_EXCLUDED"]);
         // Longer than the term: capped at the amount.
         req.claim.outage = Some(resolved(3_000_000));
-        assert_eq!(evaluate(&req, &mut NoTrace).finish().refund_amount, eur("30.00"));
+        assert_eq!(evaluate(&req).finish().refund_amount, eur("30.00"));
         // Without a term: ask for it.
         req.purchase.term_months = 0;
-        let out = evaluate(&req, &mut NoTrace);
+        let out = evaluate(&req);
         assert_eq!(out.decision, Decision::NeedsInformation);
         assert_eq!(
             out.missing_information.iter().collect::<Vec<_>>(),
@@ -624,14 +629,14 @@ mod tests {
             duration: TimeDelta::hours(100),
             ..Outage::default()
         });
-        assert_eq!(codes(&evaluate(&req, &mut NoTrace)), ["TROUBLESHOOTING_REQUIRED"]);
+        assert_eq!(codes(&evaluate(&req)), ["TROUBLESHOOTING_REQUIRED"]);
         req.claim.support = SupportHistory {
             contacted: true,
             troubleshooting_completed: true,
             ..SupportHistory::default()
         };
         req.claim.issue_started_at = Some(t("2026-04-11T00:00:00Z"));
-        let out = evaluate(&req, &mut NoTrace).finish();
+        let out = evaluate(&req).finish();
         assert_eq!(codes(&out), ["UNRESOLVABLE_TECHNICAL_ISSUE"]);
         assert_eq!(out.refund_amount, eur("20.00"));
     }
@@ -646,15 +651,15 @@ mod tests {
         req.claim.charged_amount = Some(eur("40.00"));
         req.claim.expected_amount = Some(eur("30.00"));
         req.claim.chargeback_filed = true;
-        let out = evaluate(&req, &mut NoTrace).finish();
+        let out = evaluate(&req).finish();
         assert_eq!(out.decision, Decision::Approved);
         assert_eq!(out.refund_amount, eur("10.00"));
         assert_eq!(codes(&out), ["BILLING_ERROR_OVERCHARGE", "CHARGEBACK_WITHOUT_CONTACT"]);
         assert_eq!(out.consequences.len(), 2);
         req.claim.charged_amount = Some(eur("30.00"));
-        assert_eq!(codes(&evaluate(&req, &mut NoTrace)), ["NO_OVERCHARGE", "CHARGEBACK_WITHOUT_CONTACT"]);
+        assert_eq!(codes(&evaluate(&req)), ["NO_OVERCHARGE", "CHARGEBACK_WITHOUT_CONTACT"]);
         req.claim.reason = ClaimReason::DuplicatePayment;
-        let out = evaluate(&req, &mut NoTrace).finish();
+        let out = evaluate(&req).finish();
         assert_eq!(out.decision, Decision::NeedsInformation);
         assert_eq!(out.refund_amount, eur("0.00"));
     }
