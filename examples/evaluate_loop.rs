@@ -11,7 +11,7 @@
 //! out; instructions per evaluation = callgrind's total / the `calls` this
 //! prints. `bench/callgrind.sh` does this for every policy.
 //!
-//! Usage: `evaluate_loop <evaluate|quote|wire> <policy-id|all> [iterations]`.
+//! Usage: `evaluate_loop <evaluate|evaluate-explain|quote|wire> <policy-id|all> [iterations]`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 #[path = "../benches/support/corpus.rs"]
@@ -21,6 +21,8 @@ use std::hint::black_box;
 use std::process::ExitCode;
 
 use prost::Message;
+use refund_eligibility::domain::claim::Language;
+use refund_eligibility::domain::trace::Recorder;
 use refund_eligibility::grpc::service;
 use refund_eligibility::policies::PolicyId;
 use refund_eligibility::{engine, pb};
@@ -30,6 +32,19 @@ fn measured_evaluate(policy: PolicyId, claims: &[corpus::Claim], iterations: usi
     for _ in 0..iterations {
         for c in claims {
             black_box(engine::evaluate(policy, black_box(&c.request)));
+        }
+    }
+}
+
+/// [`measured_evaluate`] with the trace recorded, details written, as the
+/// service does for `explain` (the wire encoding left out).
+#[inline(never)]
+fn measured_explain(policy: PolicyId, claims: &[corpus::Claim], iterations: usize) {
+    for _ in 0..iterations {
+        for c in claims {
+            let mut rec = Recorder::new(Language::En);
+            black_box(engine::evaluate_traced(policy, black_box(&c.request), &mut rec));
+            black_box(&rec);
         }
     }
 }
@@ -58,7 +73,7 @@ fn measured_wire(claims: &[Vec<u8>], iterations: usize) {
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
     let (Some(what), Some(which)) = (args.get(1), args.get(2)) else {
-        eprintln!("usage: evaluate_loop <evaluate|quote|wire> <policy-id|all> [iterations]");
+        eprintln!("usage: evaluate_loop <evaluate|evaluate-explain|quote|wire> <policy-id|all> [iterations]");
         return ExitCode::FAILURE;
     };
     let iterations: usize = args.get(3).and_then(|n| n.parse().ok()).unwrap_or(100);
@@ -75,6 +90,10 @@ fn main() -> ExitCode {
         match what.as_str() {
             "evaluate" => {
                 measured_evaluate(pc.policy, &pc.claims, iterations);
+                calls += pc.claims.len() * iterations;
+            }
+            "evaluate-explain" => {
+                measured_explain(pc.policy, &pc.claims, iterations);
                 calls += pc.claims.len() * iterations;
             }
             "quote" => {

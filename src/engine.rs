@@ -36,7 +36,10 @@ pub fn evaluate_traced(policy: PolicyId, req: &ClaimRequest, t: &mut impl Trace)
     t.rule("terms-violation", meta.terms_violation, violation, |d| {
         d.say(
             format_args!("terms violation established: {}", if violation { "yes" } else { "no" }),
-            format_args!("violation des conditions établie : {}", if violation { "oui" } else { "non" }),
+            format_args!(
+                "violation des conditions établie : {}",
+                if violation { "oui" } else { "non" }
+            ),
         );
     });
     let own = if violation {
@@ -84,8 +87,14 @@ pub fn evaluate_traced(policy: PolicyId, req: &ClaimRequest, t: &mut impl Trace)
         let cur = out.refund_amount.currency();
         let (r, p) = (out.refund_amount, req.purchase.amount_paid.rounded());
         d.say(
-            format_args!("{:?}: {r} {cur} of {p} {cur} paid, method {:?}", out.decision, out.refund_method),
-            format_args!("{:?} : {r} {cur} sur {p} {cur} payés, moyen {:?}", out.decision, out.refund_method),
+            format_args!(
+                "{:?}: {r} {cur} of {p} {cur} paid, method {:?}",
+                out.decision, out.refund_method
+            ),
+            format_args!(
+                "{:?} : {r} {cur} sur {p} {cur} payés, moyen {:?}",
+                out.decision, out.refund_method
+            ),
         );
     });
     if let Some(primary) = out.reasons.first() {

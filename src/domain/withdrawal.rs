@@ -115,7 +115,11 @@ pub fn facts(country: Country, purchased_at: DateTime<Utc>, information_given: b
                 .with_timezone(&zone)
                 .date_naive()
                 .checked_add_days(Days::new(14))?;
-            let moved_to = if moves { next_working_day(country, fourteenth) } else { fourteenth };
+            let moved_to = if moves {
+                next_working_day(country, fourteenth)
+            } else {
+                fourteenth
+            };
             let extended_to = (!information_given)
                 .then(|| ends_before.with_timezone(&zone).date_naive().pred_opt())
                 .flatten();

@@ -5,12 +5,12 @@ use chrono::{DateTime, Utc};
 
 use super::pb;
 use crate::domain::claim::Language;
-use crate::domain::trace::Recorder;
 use crate::domain::decision::{
     Compensation, CompensationKind, Consequence, Decision, Outcome, Quote, Reason, RefundBasis, RefundMethod, Timeline,
     Window,
 };
 use crate::domain::money::Money;
+use crate::domain::trace::Recorder;
 use crate::engine;
 use crate::i18n;
 use crate::policies::{PolicyId, PolicyMeta, RULES_EDITION};

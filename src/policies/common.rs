@@ -105,7 +105,10 @@ impl Required {
         t.rule("required-information", reason, matched, |d| {
             let (en, fr) = match (self.0.is_empty(), denied) {
                 (true, _) => ("nothing required is missing", "aucune information exigée ne manque"),
-                (false, true) => ("missing, not asked of a denied claim: ", "manquant, non demandé pour une demande refusée : "),
+                (false, true) => (
+                    "missing, not asked of a denied claim: ",
+                    "manquant, non demandé pour une demande refusée : ",
+                ),
                 (false, false) => ("missing: ", "manquant : "),
             };
             d.say(format_args!("{en}"), format_args!("{fr}"));
@@ -130,7 +133,9 @@ impl Required {
 /// with its message as the detail.
 pub fn ruled(t: &mut impl Trace, out: &Outcome) {
     if let Some(r) = out.reasons.first() {
-        t.record("", r.clause, Some(r), true, |d| d.say(format_args!("{}", r.en), format_args!("{}", r.fr)));
+        t.record("", r.clause, Some(r), true, |d| {
+            d.say(format_args!("{}", r.en), format_args!("{}", r.fr))
+        });
     }
 }
 

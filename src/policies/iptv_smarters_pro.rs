@@ -39,8 +39,8 @@ use crate::domain::decision::{
 };
 use crate::domain::field::Field;
 use crate::domain::money::Money;
-use crate::domain::trace::{At, Detail, Hm, Trace};
 use crate::domain::term::Term;
+use crate::domain::trace::{At, Detail, Hm, Trace};
 
 use super::common::{self, paid, Required};
 use super::{PolicyMeta, Segment, Segments};
@@ -216,11 +216,24 @@ fn decide(req: &ClaimRequest, required: &mut Required, t: &mut impl Trace) -> Ou
     // overcharge or the duplicate charge is money the merchant had no right
     // to, refunded at any time whatever else the claim says.
     let dispute = common::charge_dispute(req, required, &CHARGE_DISPUTES, RefundMethod::OriginalPayment);
-    let primary = dispute.as_ref().and_then(|o| o.reasons.first()).unwrap_or(&BILLING_ERROR_OVERCHARGE);
+    let primary = dispute
+        .as_ref()
+        .and_then(|o| o.reasons.first())
+        .unwrap_or(&BILLING_ERROR_OVERCHARGE);
     t.rule("charge-dispute", primary, dispute.is_some(), |d| {
         d.say(
-            format_args!("claim reason {reason:?}; charged {:?}, expected {:?}, duplicate {:?}", claim.charged_amount.map(|m| m.to_string()), claim.expected_amount.map(|m| m.to_string()), claim.duplicate_amount.map(|m| m.to_string())),
-            format_args!("motif {reason:?} ; prélevé {:?}, attendu {:?}, doublon {:?}", claim.charged_amount.map(|m| m.to_string()), claim.expected_amount.map(|m| m.to_string()), claim.duplicate_amount.map(|m| m.to_string())),
+            format_args!(
+                "claim reason {reason:?}; charged {:?}, expected {:?}, duplicate {:?}",
+                claim.charged_amount.map(|m| m.to_string()),
+                claim.expected_amount.map(|m| m.to_string()),
+                claim.duplicate_amount.map(|m| m.to_string())
+            ),
+            format_args!(
+                "motif {reason:?} ; prélevé {:?}, attendu {:?}, doublon {:?}",
+                claim.charged_amount.map(|m| m.to_string()),
+                claim.expected_amount.map(|m| m.to_string()),
+                claim.duplicate_amount.map(|m| m.to_string())
+            ),
         );
     });
     if let Some(out) = dispute {
@@ -228,37 +241,68 @@ fn decide(req: &ClaimRequest, required: &mut Required, t: &mut impl Trace) -> Ou
     }
 
     // "We Do Not Offer Refunds In the Following Cases"
-    let said = |d: &mut Detail<'_>| d.say(format_args!("claim reason {reason:?}"), format_args!("motif {reason:?}"));
-    if t.rule("change-of-mind", &CHANGE_OF_MIND_EXCLUDED, matches!(reason, ClaimReason::ChangeOfMind | ClaimReason::ServerSwitchRequest), said) {
+    let said = |d: &mut Detail<'_>| {
+        d.say(
+            format_args!("claim reason {reason:?}"),
+            format_args!("motif {reason:?}"),
+        )
+    };
+    if t.rule(
+        "change-of-mind",
+        &CHANGE_OF_MIND_EXCLUDED,
+        matches!(reason, ClaimReason::ChangeOfMind | ClaimReason::ServerSwitchRequest),
+        said,
+    ) {
         return deny(&CHANGE_OF_MIND_EXCLUDED);
     }
-    if t.rule("setup", &SETUP_NOT_COVERED, reason == ClaimReason::SetupDifficulty, said) {
+    if t.rule(
+        "setup",
+        &SETUP_NOT_COVERED,
+        reason == ClaimReason::SetupDifficulty,
+        said,
+    ) {
         return deny(&SETUP_NOT_COVERED);
     }
     let partial = claim
         .outage
         .is_some_and(|o| matches!(o.scope, OutageScope::SingleChannel | OutageScope::Partial));
-    if t.rule("occasional-disruption", &OCCASIONAL_DISRUPTION_EXCLUDED, reason == ClaimReason::ChannelUnavailable || partial, |d| {
-        let scope = claim.outage.map(|o| o.scope);
-        d.say(format_args!("claim reason {reason:?}, outage scope {scope:?}"), format_args!("motif {reason:?}, étendue de la panne {scope:?}"));
-    }) {
+    if t.rule(
+        "occasional-disruption",
+        &OCCASIONAL_DISRUPTION_EXCLUDED,
+        reason == ClaimReason::ChannelUnavailable || partial,
+        |d| {
+            let scope = claim.outage.map(|o| o.scope);
+            d.say(
+                format_args!("claim reason {reason:?}, outage scope {scope:?}"),
+                format_args!("motif {reason:?}, étendue de la panne {scope:?}"),
+            );
+        },
+    ) {
         return deny(&OCCASIONAL_DISRUPTION_EXCLUDED);
     }
     // "Important: We do not offer refunds for missing adult channels", whatever
     // the reason the claim is filed under.
     let adult = claim.concerns_adult_content;
     if t.rule("adult-content", &ADULT_CONTENT_NOT_ADVERTISED, adult, |d| {
-        d.say(format_args!("concerns adult content: {adult}"), format_args!("concerne des contenus adultes : {adult}"));
+        d.say(
+            format_args!("concerns adult content: {adult}"),
+            format_args!("concerne des contenus adultes : {adult}"),
+        );
     }) {
         return deny(&ADULT_CONTENT_NOT_ADVERTISED);
     }
     // "Fluctuations in your internet connection; Issues with your device, app,
     // or setup; ISP-related problems; Channel being down at the source"
     let cause = claim.cause;
-    if t.rule("customer-side", &CUSTOMER_SIDE_ISSUE_EXCLUDED, matches!(
-        cause,
-        IssueCause::CustomerSide | IssueCause::Isp | IssueCause::ThirdPartyApp | IssueCause::ChannelSource
-    ), |d| d.say(format_args!("cause {cause:?}"), format_args!("cause {cause:?}"))) {
+    if t.rule(
+        "customer-side",
+        &CUSTOMER_SIDE_ISSUE_EXCLUDED,
+        matches!(
+            cause,
+            IssueCause::CustomerSide | IssueCause::Isp | IssueCause::ThirdPartyApp | IssueCause::ChannelSource
+        ),
+        |d| d.say(format_args!("cause {cause:?}"), format_args!("cause {cause:?}")),
+    ) {
         return deny(&CUSTOMER_SIDE_ISSUE_EXCLUDED);
     }
 
@@ -282,12 +326,19 @@ fn outage(
     deny: impl Fn(Reason) -> Outcome,
 ) -> Outcome {
     let cause = req.claim.cause;
-    if t.rule("outage-cause", &POLICY_SILENT, !matches!(cause, IssueCause::ServerSide | IssueCause::Undiagnosed), |d| {
-        d.say(
-            format_args!("outage cause {cause:?}: only a server-side (or undiagnosed) outage is addressed"),
-            format_args!("cause de la panne {cause:?} : seule une panne côté serveur (ou non diagnostiquée) est prévue"),
-        );
-    }) {
+    if t.rule(
+        "outage-cause",
+        &POLICY_SILENT,
+        !matches!(cause, IssueCause::ServerSide | IssueCause::Undiagnosed),
+        |d| {
+            d.say(
+                format_args!("outage cause {cause:?}: only a server-side (or undiagnosed) outage is addressed"),
+                format_args!(
+                    "cause de la panne {cause:?} : seule une panne côté serveur (ou non diagnostiquée) est prévue"
+                ),
+            );
+        },
+    ) {
         return common::silent(&POLICY_SILENT, req);
     }
     let Some(outage) = req.claim.outage else {
@@ -295,20 +346,35 @@ fn outage(
         required.check(false, Field::ClaimOutageDuration);
         t.rule("outage-guarantee", &OUTAGE_GUARANTEE, true, |d| {
             d.say(
-                format_args!("outage duration not given; the guarantee needs more than {}", Hm(OUTAGE_GUARANTEE_THRESHOLD)),
-                format_args!("durée de la panne non indiquée ; la garantie exige plus de {}", Hm(OUTAGE_GUARANTEE_THRESHOLD)),
+                format_args!(
+                    "outage duration not given; the guarantee needs more than {}",
+                    Hm(OUTAGE_GUARANTEE_THRESHOLD)
+                ),
+                format_args!(
+                    "durée de la panne non indiquée ; la garantie exige plus de {}",
+                    Hm(OUTAGE_GUARANTEE_THRESHOLD)
+                ),
             );
         });
         return full(&OUTAGE_GUARANTEE);
     };
     let short = outage.duration <= OUTAGE_GUARANTEE_THRESHOLD;
     let (lasted, threshold) = (Hm(outage.duration), Hm(OUTAGE_GUARANTEE_THRESHOLD));
-    t.rule("outage-guarantee", if short { &OCCASIONAL_DISRUPTION_EXCLUDED } else { &OUTAGE_GUARANTEE }, true, |d| {
-        d.say(
-            format_args!("outage lasted {lasted}; the guarantee needs more than {threshold}"),
-            format_args!("la panne a duré {lasted} ; la garantie exige plus de {threshold}"),
-        );
-    });
+    t.rule(
+        "outage-guarantee",
+        if short {
+            &OCCASIONAL_DISRUPTION_EXCLUDED
+        } else {
+            &OUTAGE_GUARANTEE
+        },
+        true,
+        |d| {
+            d.say(
+                format_args!("outage lasted {lasted}; the guarantee needs more than {threshold}"),
+                format_args!("la panne a duré {lasted} ; la garantie exige plus de {threshold}"),
+            );
+        },
+    );
     if short {
         return deny(&OCCASIONAL_DISRUPTION_EXCLUDED);
     }
@@ -330,13 +396,24 @@ fn technical_issue(
     deny: impl Fn(Reason) -> Outcome,
 ) -> Outcome {
     let support = req.claim.support;
-    if t.rule("support-contacted", &SUPPORT_NOT_GIVEN_CHANCE, !support.contacted, |d| {
-        d.say(format_args!("support contacted: {}", support.contacted), format_args!("support contacté : {}", support.contacted));
-    }) {
+    if t.rule(
+        "support-contacted",
+        &SUPPORT_NOT_GIVEN_CHANCE,
+        !support.contacted,
+        |d| {
+            d.say(
+                format_args!("support contacted: {}", support.contacted),
+                format_args!("support contacté : {}", support.contacted),
+            );
+        },
+    ) {
         return deny(&SUPPORT_NOT_GIVEN_CHANCE);
     }
     if t.rule("issue-resolved", &ISSUE_RESOLVED, support.resolved, |d| {
-        d.say(format_args!("issue resolved: {}", support.resolved), format_args!("problème résolu : {}", support.resolved));
+        d.say(
+            format_args!("issue resolved: {}", support.resolved),
+            format_args!("problème résolu : {}", support.resolved),
+        );
     }) {
         return deny(&ISSUE_RESOLVED);
     }
@@ -345,8 +422,14 @@ fn technical_issue(
         required.check(false, Field::ClaimSupportFirstContactedAt);
         t.rule("unresolved-within-48h", &UNRESOLVED_WITHIN_48H, true, |d| {
             d.say(
-                format_args!("first contact with support not given: the {} cannot be measured", Hm(RESOLUTION_WINDOW)),
-                format_args!("premier contact avec le support non indiqué : les {} ne peuvent être mesurées", Hm(RESOLUTION_WINDOW)),
+                format_args!(
+                    "first contact with support not given: the {} cannot be measured",
+                    Hm(RESOLUTION_WINDOW)
+                ),
+                format_args!(
+                    "premier contact avec le support non indiqué : les {} ne peuvent être mesurées",
+                    Hm(RESOLUTION_WINDOW)
+                ),
             );
         });
         return full(&UNRESOLVED_WITHIN_48H);
@@ -354,12 +437,29 @@ fn technical_issue(
     let resolution_deadline = first_contact + RESOLUTION_WINDOW;
     let waiting = req.evaluated_at < resolution_deadline;
     let since = Hm(req.evaluated_at - first_contact);
-    t.rule("unresolved-within-48h", if waiting { &WAITING_PERIOD_RUNNING } else { &UNRESOLVED_WITHIN_48H }, true, |d| {
-        d.say(
-            format_args!("evaluated {since} after first contact ({}); support has {} to resolve", At(first_contact), Hm(RESOLUTION_WINDOW)),
-            format_args!("évaluée {since} après le premier contact ({}) ; le support dispose de {} pour résoudre", At(first_contact), Hm(RESOLUTION_WINDOW)),
-        );
-    });
+    t.rule(
+        "unresolved-within-48h",
+        if waiting {
+            &WAITING_PERIOD_RUNNING
+        } else {
+            &UNRESOLVED_WITHIN_48H
+        },
+        true,
+        |d| {
+            d.say(
+                format_args!(
+                    "evaluated {since} after first contact ({}); support has {} to resolve",
+                    At(first_contact),
+                    Hm(RESOLUTION_WINDOW)
+                ),
+                format_args!(
+                    "évaluée {since} après le premier contact ({}) ; le support dispose de {} pour résoudre",
+                    At(first_contact),
+                    Hm(RESOLUTION_WINDOW)
+                ),
+            );
+        },
+    );
     if waiting {
         return common::waiting(&WAITING_PERIOD_RUNNING, req, resolution_deadline);
     }
@@ -376,8 +476,14 @@ fn no_fault(req: &ClaimRequest, required: &mut Required, t: &mut impl Trace) -> 
     let after = Hm(req.claim.submitted_at - p.purchased_at);
     if t.rule("within-48h", &WITHIN_48_HOURS, within, |d| {
         d.say(
-            format_args!("claim submitted {after} after purchase; the window is {}", Hm(FULL_REFUND_WINDOW)),
-            format_args!("demande présentée {after} après l'achat ; le délai est de {}", Hm(FULL_REFUND_WINDOW)),
+            format_args!(
+                "claim submitted {after} after purchase; the window is {}",
+                Hm(FULL_REFUND_WINDOW)
+            ),
+            format_args!(
+                "demande présentée {after} après l'achat ; le délai est de {}",
+                Hm(FULL_REFUND_WINDOW)
+            ),
         );
     }) {
         let mut out = Outcome::full(&WITHIN_48_HOURS, p.amount_paid, RefundMethod::OriginalPayment);
@@ -385,25 +491,54 @@ fn no_fault(req: &ClaimRequest, required: &mut Required, t: &mut impl Trace) -> 
         return out;
     }
     let term = p.term();
-    let refund = term.and_then(|term| term.prorate(p.amount_paid, req.evaluated_at)).map(Money::rounded);
+    let refund = term
+        .and_then(|term| term.prorate(p.amount_paid, req.evaluated_at))
+        .map(Money::rounded);
     let used_up = refund.is_some_and(|r| r.is_zero());
-    t.rule("prorated", if used_up { &SUBSCRIPTION_USED_UP } else { &PRORATED_BY_USAGE }, true, |d| {
-        let cur = p.amount_paid.currency();
-        match (term, refund) {
-            (None, _) => d.say(
-                format_args!("term length not given: the unused share cannot be measured"),
-                format_args!("durée de l'abonnement non indiquée : la part non utilisée ne peut être mesurée"),
-            ),
-            (Some(term), None) => d.say(
-                format_args!("term ends {}; the unused share of {} {cur} cannot be computed", At(term.end), p.amount_paid),
-                format_args!("l'abonnement prend fin le {} ; la part non utilisée de {} {cur} ne peut être calculée", At(term.end), p.amount_paid),
-            ),
-            (Some(term), Some(r)) => d.say(
-                format_args!("term ends {}; unused at {}: {r} {cur} of {} {cur}", At(term.end), At(req.evaluated_at), p.amount_paid),
-                format_args!("l'abonnement prend fin le {} ; part non utilisée au {} : {r} {cur} sur {} {cur}", At(term.end), At(req.evaluated_at), p.amount_paid),
-            ),
-        }
-    });
+    t.rule(
+        "prorated",
+        if used_up {
+            &SUBSCRIPTION_USED_UP
+        } else {
+            &PRORATED_BY_USAGE
+        },
+        true,
+        |d| {
+            let cur = p.amount_paid.currency();
+            match (term, refund) {
+                (None, _) => d.say(
+                    format_args!("term length not given: the unused share cannot be measured"),
+                    format_args!("durée de l'abonnement non indiquée : la part non utilisée ne peut être mesurée"),
+                ),
+                (Some(term), None) => d.say(
+                    format_args!(
+                        "term ends {}; the unused share of {} {cur} cannot be computed",
+                        At(term.end),
+                        p.amount_paid
+                    ),
+                    format_args!(
+                        "l'abonnement prend fin le {} ; la part non utilisée de {} {cur} ne peut être calculée",
+                        At(term.end),
+                        p.amount_paid
+                    ),
+                ),
+                (Some(term), Some(r)) => d.say(
+                    format_args!(
+                        "term ends {}; unused at {}: {r} {cur} of {} {cur}",
+                        At(term.end),
+                        At(req.evaluated_at),
+                        p.amount_paid
+                    ),
+                    format_args!(
+                        "l'abonnement prend fin le {} ; part non utilisée au {} : {r} {cur} sur {} {cur}",
+                        At(term.end),
+                        At(req.evaluated_at),
+                        p.amount_paid
+                    ),
+                ),
+            }
+        },
+    );
     let Some(_) = term else {
         // Proration needs the length of the subscription.
         required.check(false, Field::PurchaseTermMonths);

@@ -47,9 +47,9 @@ use crate::domain::calendar::Calendar;
 use crate::domain::claim::{ClaimReason, ClaimRequest, CustomerType, Language, QuoteRequest};
 use crate::domain::decision::{Consequence, Decision, Outcome, Reason, ReasonDef, RefundBasis, RefundMethod, Timeline};
 use crate::domain::field::Field;
-use crate::domain::trace::Trace;
 use crate::domain::money::Money;
 use crate::domain::term::Term;
+use crate::domain::trace::Trace;
 
 use super::common::{self, paid, Required};
 use super::{PolicyMeta, Segment, Segments};

@@ -104,27 +104,47 @@ pub fn withdrawal(req: &ClaimRequest, unspecified: CustomerType, t: &mut impl Tr
         let country = country.as_ref().map_or("none", |c| c.code());
         if dispute {
             d.say(
-                format_args!("{:?} disputes a charge and keeps the contract: not a withdrawal", req.claim.reason),
-                format_args!("{:?} conteste un prélèvement sans renoncer au contrat : pas une rétractation", req.claim.reason),
+                format_args!(
+                    "{:?} disputes a charge and keeps the contract: not a withdrawal",
+                    req.claim.reason
+                ),
+                format_args!(
+                    "{:?} conteste un prélèvement sans renoncer au contrat : pas une rétractation",
+                    req.claim.reason
+                ),
             );
         } else {
             let covered = p.customer_country.is_some_and(withdrawal::is_covered);
             d.say(
-                format_args!("customer {customer:?} (type given: {:?}), country {country} ({}): {}",
+                format_args!(
+                    "customer {customer:?} (type given: {:?}), country {country} ({}): {}",
                     p.customer_type,
                     if covered { "covered" } else { "not covered" },
-                    if period.is_some() { "the floor applies" } else { "the floor does not apply" }),
-                format_args!("client {customer:?} (type indiqué : {:?}), pays {country} ({}) : {}",
+                    if period.is_some() {
+                        "the floor applies"
+                    } else {
+                        "the floor does not apply"
+                    }
+                ),
+                format_args!(
+                    "client {customer:?} (type indiqué : {:?}), pays {country} ({}) : {}",
                     p.customer_type,
                     if covered { "couvert" } else { "non couvert" },
-                    if period.is_some() { "le socle légal s'applique" } else { "le socle légal ne s'applique pas" }),
+                    if period.is_some() {
+                        "le socle légal s'applique"
+                    } else {
+                        "le socle légal ne s'applique pas"
+                    }
+                ),
             );
         }
     });
     let period = period?;
     let submitted = req.claim.submitted_at;
     let inside = period.contains(submitted);
-    t.record("period", CLAUSE, None, inside, |d| describe_period(d, p, submitted, period));
+    t.record("period", CLAUSE, None, inside, |d| {
+        describe_period(d, p, submitted, period)
+    });
     if !inside {
         return None;
     }
@@ -184,11 +204,19 @@ pub fn withdrawal(req: &ClaimRequest, unspecified: CustomerType, t: &mut impl Tr
 }
 
 fn yes(b: bool) -> &'static str {
-    if b { "yes" } else { "no" }
+    if b {
+        "yes"
+    } else {
+        "no"
+    }
 }
 
 fn oui(b: bool) -> &'static str {
-    if b { "oui" } else { "non" }
+    if b {
+        "oui"
+    } else {
+        "non"
+    }
 }
 
 /// The period's detail: the 14th day in the consumer's zone, any move, any
@@ -206,13 +234,29 @@ fn describe_period(d: &mut Detail<'_>, p: &Purchase, submitted: DateTime<Utc>, p
     };
     let last = AtIn(period.last_second(), f.zone);
     d.say(
-        format_args!("14th day after purchase is {} {}", f.fourteenth.format("%A"), f.fourteenth),
-        format_args!("le 14e jour après l'achat est le {} {}", jour(f.fourteenth), f.fourteenth),
+        format_args!(
+            "14th day after purchase is {} {}",
+            f.fourteenth.format("%A"),
+            f.fourteenth
+        ),
+        format_args!(
+            "le 14e jour après l'achat est le {} {}",
+            jour(f.fourteenth),
+            f.fourteenth
+        ),
     );
     if f.moved_to != f.fourteenth {
         d.say(
-            format_args!(", moved past weekend and public holidays to {} {}", f.moved_to.format("%A"), f.moved_to),
-            format_args!(", reporté après week-end et jours fériés au {} {}", jour(f.moved_to), f.moved_to),
+            format_args!(
+                ", moved past weekend and public holidays to {} {}",
+                f.moved_to.format("%A"),
+                f.moved_to
+            ),
+            format_args!(
+                ", reporté après week-end et jours fériés au {} {}",
+                jour(f.moved_to),
+                f.moved_to
+            ),
         );
     }
     if let Some(x) = f.extended_to {
@@ -223,8 +267,16 @@ fn describe_period(d: &mut Detail<'_>, p: &Purchase, submitted: DateTime<Utc>, p
     }
     let inside = period.contains(submitted);
     d.say(
-        format_args!("; the period ends {last}; claim submitted {}: {}", AtIn(submitted, f.zone), if inside { "inside" } else { "outside" }),
-        format_args!("; le délai prend fin le {last} ; demande présentée le {} : {}", AtIn(submitted, f.zone), if inside { "dans le délai" } else { "hors délai" }),
+        format_args!(
+            "; the period ends {last}; claim submitted {}: {}",
+            AtIn(submitted, f.zone),
+            if inside { "inside" } else { "outside" }
+        ),
+        format_args!(
+            "; le délai prend fin le {last} ; demande présentée le {} : {}",
+            AtIn(submitted, f.zone),
+            if inside { "dans le délai" } else { "hors délai" }
+        ),
     );
 }
 
