@@ -2,8 +2,12 @@
 //! plus a claim the statutory floor decides, in English and in French
 //! (`tests/golden/trace/<name>.<lang>.txt`, the CLI's table of the trace).
 //! `UPDATE_GOLDEN=1 cargo test --test trace_golden` rewrites them after a
-//! deliberate change; review the diff.
+//! deliberate change; review the diff. Over the whole case corpus, every
+//! trace has exactly one decisive rule, the one that gave the primary reason.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+#[path = "../benches/support/corpus.rs"]
+mod corpus;
 
 use std::path::PathBuf;
 
@@ -113,4 +117,30 @@ fn traces_match_their_golden_files() {
     }
     check("floor", floor_claim(), &mut failures);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn every_corpus_trace_has_one_decisive_rule_that_gave_the_primary_reason() {
+    let mut failures = Vec::new();
+    let mut n = 0;
+    for pc in corpus::load_all() {
+        for c in &pc.claims {
+            for lang in ["en", "fr"] {
+                let req = pb::EvaluateClaimRequest {
+                    explain: true,
+                    locale: lang.into(),
+                    ..c.wire.clone()
+                };
+                let resp = service::evaluate(req, corpus::now()).unwrap();
+                let decisive: Vec<_> = resp.trace.iter().filter(|r| r.decisive).collect();
+                let primary = &resp.reasons[0];
+                if decisive.len() != 1 || decisive[0].reason_code != primary.code || decisive[0].clause != primary.clause {
+                    failures.push(format!("{} ({lang}): primary {}, trace\n{}", c.name, primary.code, cli::trace_table(&resp.trace)));
+                }
+                n += 1;
+            }
+        }
+    }
+    assert!(n > 0, "no corpus claim");
+    assert!(failures.is_empty(), "{} of {n}:\n{}", failures.len(), failures.join("\n"));
 }

@@ -14,7 +14,7 @@ use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use chrono_tz::Tz;
 
 use super::claim::Language;
-use super::decision::Reason;
+use super::decision::{Outcome, Reason};
 
 /// Where a rule's detail is written, in the request's language.
 pub struct Detail<'a> {
@@ -69,6 +69,14 @@ pub trait Trace {
     ) -> bool {
         self.record(rule, reason.clause, Some(reason), matched, detail);
         matched
+    }
+}
+
+/// Records the rule that produced `out`: matched, returning its primary reason.
+#[inline(always)]
+pub fn produced(t: &mut impl Trace, rule: &'static str, out: &Outcome, detail: impl FnOnce(&mut Detail<'_>)) {
+    if let Some(r) = out.reasons.first() {
+        t.record(rule, r.clause, Some(r), true, detail);
     }
 }
 
@@ -226,6 +234,19 @@ impl fmt::Display for Hm {
             (0, m) => write!(f, "{sign}{m} min"),
             (h, 0) => write!(f, "{sign}{h} h"),
             (h, m) => write!(f, "{sign}{h} h {m} min"),
+        }
+    }
+}
+
+/// An optional value, "-" when absent.
+#[derive(Clone, Copy, Debug)]
+pub struct Opt<T>(pub Option<T>);
+
+impl<T: fmt::Display> fmt::Display for Opt<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            Some(v) => v.fmt(f),
+            None => f.write_str("-"),
         }
     }
 }

@@ -9,7 +9,7 @@ use crate::domain::decision::{Decision, Outcome, Reason, ReasonDef, RefundMethod
 use crate::domain::field::Field;
 use crate::domain::list::List;
 use crate::domain::money::Money;
-use crate::domain::trace::Trace;
+use crate::domain::trace::{Opt, Trace};
 
 pub const TERMS_VIOLATION: ReasonDef = ReasonDef {
     code: "TERMS_VIOLATION",
@@ -128,15 +128,24 @@ impl Required {
     }
 }
 
-/// Records the rule a policy's own decision came from, for the policies
-/// whose rules are not traced one by one yet: the primary reason's rule,
-/// with its message as the detail.
-pub fn ruled(t: &mut impl Trace, out: &Outcome) {
-    if let Some(r) = out.reasons.first() {
-        t.record("", r.clause, Some(r), true, |d| {
-            d.say(format_args!("{}", r.en), format_args!("{}", r.fr))
-        });
-    }
+/// Records the charge-dispute rule: matched when `dispute` decided the
+/// claim (its primary reason), else what it would have returned.
+pub fn trace_dispute(
+    t: &mut impl Trace,
+    req: &ClaimRequest,
+    dispute: Option<&Outcome>,
+    reasons: &ChargeDisputeReasons,
+) {
+    let primary = dispute.and_then(|o| o.reasons.first()).unwrap_or(reasons.overcharge);
+    t.rule("charge-dispute", primary, dispute.is_some(), |d| {
+        let c = &req.claim;
+        let reason = c.reason;
+        let (charged, expected, duplicate) = (Opt(c.charged_amount), Opt(c.expected_amount), Opt(c.duplicate_amount));
+        d.say(
+            format_args!("claim reason {reason:?}; charged {charged}, expected {expected}, duplicate {duplicate}"),
+            format_args!("motif {reason:?} ; prélevé {charged}, attendu {expected}, doublon {duplicate}"),
+        );
+    });
 }
 
 /// Whole days needed to cover `seconds`, rounded up.

@@ -216,26 +216,7 @@ fn decide(req: &ClaimRequest, required: &mut Required, t: &mut impl Trace) -> Ou
     // overcharge or the duplicate charge is money the merchant had no right
     // to, refunded at any time whatever else the claim says.
     let dispute = common::charge_dispute(req, required, &CHARGE_DISPUTES, RefundMethod::OriginalPayment);
-    let primary = dispute
-        .as_ref()
-        .and_then(|o| o.reasons.first())
-        .unwrap_or(&BILLING_ERROR_OVERCHARGE);
-    t.rule("charge-dispute", primary, dispute.is_some(), |d| {
-        d.say(
-            format_args!(
-                "claim reason {reason:?}; charged {:?}, expected {:?}, duplicate {:?}",
-                claim.charged_amount.map(|m| m.to_string()),
-                claim.expected_amount.map(|m| m.to_string()),
-                claim.duplicate_amount.map(|m| m.to_string())
-            ),
-            format_args!(
-                "motif {reason:?} ; prélevé {:?}, attendu {:?}, doublon {:?}",
-                claim.charged_amount.map(|m| m.to_string()),
-                claim.expected_amount.map(|m| m.to_string()),
-                claim.duplicate_amount.map(|m| m.to_string())
-            ),
-        );
-    });
+    common::trace_dispute(t, req, dispute.as_ref(), &CHARGE_DISPUTES);
     if let Some(out) = dispute {
         return out;
     }
