@@ -6,6 +6,7 @@
 #
 #   bench/callgrind.sh [iterations]        (default 20 passes over each corpus)
 #   NO_BUILD=1 bench/callgrind.sh          (reuse target/release/examples/evaluate_loop)
+#   NO_BUILD=1 BIN=path bench/callgrind.sh (measure that build of the example)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 iterations="${1:-20}"
@@ -13,7 +14,7 @@ command -v valgrind >/dev/null || { echo "valgrind is needed (apt-get install va
 if [[ -z "${NO_BUILD:-}" ]]; then
     cargo build --release --example evaluate_loop >&2
 fi
-bin=target/release/examples/evaluate_loop
+bin="${BIN:-target/release/examples/evaluate_loop}"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
