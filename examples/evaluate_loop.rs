@@ -11,7 +11,7 @@
 //! out; instructions per evaluation = callgrind's total / the `calls` this
 //! prints. `bench/callgrind.sh` does this for every policy.
 //!
-//! Usage: `evaluate_loop <evaluate|evaluate-explain|quote|wire> <policy-id|all> [iterations]`.
+//! Usage: `evaluate_loop <evaluate|evaluate-explain|quote|wire|wire-explain> <policy-id|all> [iterations]`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 #[path = "../benches/support/corpus.rs"]
@@ -58,6 +58,13 @@ fn measured_quote(policy: PolicyId, quotes: &[corpus::QuoteClaim], iterations: u
     }
 }
 
+/// [`measured_wire`] with `explain` set in every request: the trace recorded,
+/// encoded and sent.
+#[inline(never)]
+fn measured_wire_explain(claims: &[Vec<u8>], iterations: usize) {
+    measured_wire(claims, iterations);
+}
+
 #[inline(never)]
 fn measured_wire(claims: &[Vec<u8>], iterations: usize) {
     let now = corpus::now();
@@ -73,7 +80,9 @@ fn measured_wire(claims: &[Vec<u8>], iterations: usize) {
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
     let (Some(what), Some(which)) = (args.get(1), args.get(2)) else {
-        eprintln!("usage: evaluate_loop <evaluate|evaluate-explain|quote|wire> <policy-id|all> [iterations]");
+        eprintln!(
+            "usage: evaluate_loop <evaluate|evaluate-explain|quote|wire|wire-explain> <policy-id|all> [iterations]"
+        );
         return ExitCode::FAILURE;
     };
     let iterations: usize = args.get(3).and_then(|n| n.parse().ok()).unwrap_or(100);
@@ -103,6 +112,21 @@ fn main() -> ExitCode {
             "wire" => {
                 let bytes: Vec<Vec<u8>> = pc.claims.iter().map(|c| c.wire.encode_to_vec()).collect();
                 measured_wire(&bytes, iterations);
+                calls += bytes.len() * iterations;
+            }
+            "wire-explain" => {
+                let bytes: Vec<Vec<u8>> = pc
+                    .claims
+                    .iter()
+                    .map(|c| {
+                        pb::EvaluateClaimRequest {
+                            explain: true,
+                            ..c.wire.clone()
+                        }
+                        .encode_to_vec()
+                    })
+                    .collect();
+                measured_wire_explain(&bytes, iterations);
                 calls += bytes.len() * iterations;
             }
             other => {

@@ -134,13 +134,26 @@ fn every_corpus_trace_has_one_decisive_rule_that_gave_the_primary_reason() {
                 let resp = service::evaluate(req, corpus::now()).unwrap();
                 let decisive: Vec<_> = resp.trace.iter().filter(|r| r.decisive).collect();
                 let primary = &resp.reasons[0];
-                if decisive.len() != 1 || decisive[0].reason_code != primary.code || decisive[0].clause != primary.clause {
-                    failures.push(format!("{} ({lang}): primary {}, trace\n{}", c.name, primary.code, cli::trace_table(&resp.trace)));
+                if decisive.len() != 1
+                    || decisive[0].reason_code != primary.code
+                    || decisive[0].clause != primary.clause
+                {
+                    failures.push(format!(
+                        "{} ({lang}): primary {}, trace\n{}",
+                        c.name,
+                        primary.code,
+                        cli::trace_table(&resp.trace)
+                    ));
                 }
                 n += 1;
             }
         }
     }
     assert!(n > 0, "no corpus claim");
-    assert!(failures.is_empty(), "{} of {n}:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {n}:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

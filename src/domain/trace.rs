@@ -10,7 +10,7 @@
 use std::fmt::{self, Write as _};
 use std::ops::Range;
 
-use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use chrono::{DateTime, Datelike, NaiveDateTime, TimeDelta, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
 
 use super::claim::Language;
@@ -257,7 +257,52 @@ pub struct At(pub DateTime<Utc>);
 
 impl fmt::Display for At {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} UTC", self.0.format("%Y-%m-%d %H:%M:%S"))
+        write_local(f, &self.0.naive_utc())?;
+        f.write_str(" UTC")
+    }
+}
+
+/// "2026-03-16 23:59:59", digit by digit into one buffer (the trace writes
+/// many instants: `core::fmt` padding each field costs several times more).
+fn write_local(f: &mut fmt::Formatter<'_>, t: &NaiveDateTime) -> fmt::Result {
+    let year = t.year();
+    let Ok(y) = u32::try_from(year) else {
+        return write!(f, "{}", t.format("%Y-%m-%d %H:%M:%S"));
+    };
+    if y > 9999 {
+        return write!(f, "{}", t.format("%Y-%m-%d %H:%M:%S"));
+    }
+    let digit = |n: u32| b'0' + (n % 10) as u8;
+    let two = |n: u32| [digit(n / 10), digit(n)];
+    let [mo1, mo0] = two(t.month());
+    let [d1, d0] = two(t.day());
+    let [h1, h0] = two(t.hour());
+    let [mi1, mi0] = two(t.minute());
+    let [s1, s0] = two(t.second());
+    let bytes = [
+        digit(y / 1000),
+        digit(y / 100),
+        digit(y / 10),
+        digit(y),
+        b'-',
+        mo1,
+        mo0,
+        b'-',
+        d1,
+        d0,
+        b' ',
+        h1,
+        h0,
+        b':',
+        mi1,
+        mi0,
+        b':',
+        s1,
+        s0,
+    ];
+    match std::str::from_utf8(&bytes) {
+        Ok(text) => f.write_str(text),
+        Err(_) => Err(fmt::Error),
     }
 }
 
@@ -268,13 +313,26 @@ pub struct AtIn(pub DateTime<Utc>, pub Tz);
 impl fmt::Display for AtIn {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let local = self.1.from_utc_datetime(&self.0.naive_utc());
-        write!(f, "{} {}", local.format("%Y-%m-%d %H:%M:%S"), self.1.name())
+        write_local(f, &local.naive_local())?;
+        write!(f, " {}", self.1.name())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn instants_read_in_utc_or_their_zone() {
+        let t = DateTime::parse_from_rfc3339("2026-03-16T22:59:59Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(At(t).to_string(), "2026-03-16 22:59:59 UTC");
+        assert_eq!(
+            AtIn(t, chrono_tz::Europe::Paris).to_string(),
+            "2026-03-16 23:59:59 Europe/Paris"
+        );
+    }
 
     #[test]
     fn durations_read_in_hours_and_minutes() {

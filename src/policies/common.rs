@@ -140,6 +140,13 @@ pub fn trace_dispute(
     t.rule("charge-dispute", primary, dispute.is_some(), |d| {
         let c = &req.claim;
         let reason = c.reason;
+        if !matches!(reason, ClaimReason::BillingError | ClaimReason::DuplicatePayment) {
+            d.say(
+                format_args!("claim reason {reason:?}: not a charge dispute"),
+                format_args!("motif {reason:?} : pas une contestation de prélèvement"),
+            );
+            return;
+        }
         let (charged, expected, duplicate) = (Opt(c.charged_amount), Opt(c.expected_amount), Opt(c.duplicate_amount));
         d.say(
             format_args!("claim reason {reason:?}; charged {charged}, expected {expected}, duplicate {duplicate}"),
