@@ -62,7 +62,14 @@ fn measured_quote(policy: PolicyId, quotes: &[corpus::QuoteClaim], iterations: u
 /// encoded and sent.
 #[inline(never)]
 fn measured_wire_explain(claims: &[Vec<u8>], iterations: usize) {
-    measured_wire(claims, iterations);
+    let now = corpus::now();
+    for _ in 0..iterations {
+        for bytes in claims {
+            let req = pb::EvaluateClaimRequest::decode(black_box(bytes.as_slice())).unwrap();
+            let resp = service::evaluate(req, now).unwrap();
+            black_box(resp.encode_to_vec());
+        }
+    }
 }
 
 #[inline(never)]

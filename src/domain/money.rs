@@ -346,7 +346,10 @@ impl fmt::Display for Money {
         let scale = r.scale() as usize;
         // 29 digits at most, a point, a sign.
         let mut buf = [0u8; 32];
-        let mut m = r.mantissa().unsigned_abs();
+        // Every amount a request can carry fits in 64 bits (15 whole digits).
+        let Ok(mut m) = u64::try_from(r.mantissa().unsigned_abs()) else {
+            return write!(f, "{r}");
+        };
         let mut len = 0;
         for (i, slot) in buf.iter_mut().rev().enumerate() {
             if i == scale && scale > 0 {
