@@ -131,19 +131,9 @@ pub struct RuleTrace<'a> {
 }
 
 impl RuleTrace<'_> {
-    /// The stable id, e.g. `floor.period` or `iptv-smarters-pro.within-48h`;
-    /// a rule recorded without a name is named after its reason code
-    /// (`iptv-reseller.promotional-purchase-excluded`).
+    /// The stable id, e.g. `floor.period` or `iptv-smarters-pro.within-48h`.
     pub fn id(&self) -> String {
-        if !self.rule.is_empty() {
-            return format!("{}.{}", self.scope, self.rule);
-        }
-        let code = self.reason.map_or("", |r| r.code);
-        let kebab: String = code
-            .chars()
-            .map(|c| if c == '_' { '-' } else { c.to_ascii_lowercase() })
-            .collect();
-        format!("{}.{}", self.scope, kebab)
+        format!("{}.{}", self.scope, self.rule)
     }
 }
 
