@@ -6,6 +6,7 @@
 #
 #   bench/callgrind.sh [iterations]        (default 20 passes over each corpus)
 #   NO_BUILD=1 bench/callgrind.sh          (reuse target/release/examples/evaluate_loop)
+#   NO_BUILD=1 BIN=path bench/callgrind.sh (measure that build of the example)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 iterations="${1:-20}"
@@ -13,7 +14,7 @@ command -v valgrind >/dev/null || { echo "valgrind is needed (apt-get install va
 if [[ -z "${NO_BUILD:-}" ]]; then
     cargo build --release --example evaluate_loop >&2
 fi
-bin=target/release/examples/evaluate_loop
+bin="${BIN:-target/release/examples/evaluate_loop}"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
@@ -33,13 +34,17 @@ policies=$(for f in tests/cases/*.json; do
     p=$(basename "$f" .json)
     if grep -q "\"policy_id\": \"$p\"" "$f"; then echo "$p"; fi
 done)
-printf '| policy | evaluate (Ir/claim) | quote (Ir/quote) | wire EvaluateClaim (Ir/request) | claims | quotes |\n'
-printf '|---|---:|---:|---:|---:|---:|\n'
+printf '| policy | evaluate (Ir/claim) | evaluate with explain (Ir/claim) | explain / evaluate | quote (Ir/quote) | wire EvaluateClaim (Ir/request) | wire with explain (Ir/request) | explain / wire | claims | quotes |\n'
+printf '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n'
 for p in $policies; do
     read -r e_ir e_calls < <(count evaluate "$p")
+    read -r x_ir x_calls < <(count evaluate-explain "$p")
     read -r q_ir q_calls < <(count quote "$p")
     read -r w_ir w_calls < <(count wire "$p")
-    printf '| %s | %d | %d | %d | %d | %d |\n' "$p" \
-        $((e_ir / e_calls)) $((q_ir / q_calls)) $((w_ir / w_calls)) \
+    read -r v_ir v_calls < <(count wire-explain "$p")
+    printf '| %s | %d | %d | %s | %d | %d | %d | %s | %d | %d |\n' "$p" \
+        $((e_ir / e_calls)) $((x_ir / x_calls)) \
+        "$(awk -v x="$x_ir" -v e="$e_ir" 'BEGIN { printf "%.2f", x / e }')" $((q_ir / q_calls)) $((w_ir / w_calls)) $((v_ir / v_calls)) \
+        "$(awk -v x="$v_ir" -v e="$w_ir" 'BEGIN { printf "%.2f", x / e }')" \
         $((e_calls / iterations)) $((q_calls / iterations))
 done

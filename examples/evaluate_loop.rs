@@ -11,7 +11,7 @@
 //! out; instructions per evaluation = callgrind's total / the `calls` this
 //! prints. `bench/callgrind.sh` does this for every policy.
 //!
-//! Usage: `evaluate_loop <evaluate|quote|wire> <policy-id|all> [iterations]`.
+//! Usage: `evaluate_loop <evaluate|evaluate-explain|quote|wire|wire-explain> <policy-id|all> [iterations]`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 #[path = "../benches/support/corpus.rs"]
@@ -21,6 +21,8 @@ use std::hint::black_box;
 use std::process::ExitCode;
 
 use prost::Message;
+use refund_eligibility::domain::claim::Language;
+use refund_eligibility::domain::trace::Recorder;
 use refund_eligibility::grpc::service;
 use refund_eligibility::policies::PolicyId;
 use refund_eligibility::{engine, pb};
@@ -34,11 +36,38 @@ fn measured_evaluate(policy: PolicyId, claims: &[corpus::Claim], iterations: usi
     }
 }
 
+/// [`measured_evaluate`] with the trace recorded, details written, as the
+/// service does for `explain` (the wire encoding left out).
+#[inline(never)]
+fn measured_explain(policy: PolicyId, claims: &[corpus::Claim], iterations: usize) {
+    for _ in 0..iterations {
+        for c in claims {
+            let mut rec = Recorder::new(Language::En);
+            black_box(engine::evaluate_traced(policy, black_box(&c.request), &mut rec));
+            black_box(&rec);
+        }
+    }
+}
+
 #[inline(never)]
 fn measured_quote(policy: PolicyId, quotes: &[corpus::QuoteClaim], iterations: usize) {
     for _ in 0..iterations {
         for q in quotes {
             black_box(engine::quote(policy, black_box(&q.request)));
+        }
+    }
+}
+
+/// [`measured_wire`] with `explain` set in every request: the trace recorded,
+/// encoded and sent.
+#[inline(never)]
+fn measured_wire_explain(claims: &[Vec<u8>], iterations: usize) {
+    let now = corpus::now();
+    for _ in 0..iterations {
+        for bytes in claims {
+            let req = pb::EvaluateClaimRequest::decode(black_box(bytes.as_slice())).unwrap();
+            let resp = service::evaluate(req, now).unwrap();
+            black_box(resp.encode_to_vec());
         }
     }
 }
@@ -58,7 +87,9 @@ fn measured_wire(claims: &[Vec<u8>], iterations: usize) {
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
     let (Some(what), Some(which)) = (args.get(1), args.get(2)) else {
-        eprintln!("usage: evaluate_loop <evaluate|quote|wire> <policy-id|all> [iterations]");
+        eprintln!(
+            "usage: evaluate_loop <evaluate|evaluate-explain|quote|wire|wire-explain> <policy-id|all> [iterations]"
+        );
         return ExitCode::FAILURE;
     };
     let iterations: usize = args.get(3).and_then(|n| n.parse().ok()).unwrap_or(100);
@@ -77,6 +108,10 @@ fn main() -> ExitCode {
                 measured_evaluate(pc.policy, &pc.claims, iterations);
                 calls += pc.claims.len() * iterations;
             }
+            "evaluate-explain" => {
+                measured_explain(pc.policy, &pc.claims, iterations);
+                calls += pc.claims.len() * iterations;
+            }
             "quote" => {
                 measured_quote(pc.policy, &pc.quotes, iterations);
                 calls += pc.quotes.len() * iterations;
@@ -84,6 +119,21 @@ fn main() -> ExitCode {
             "wire" => {
                 let bytes: Vec<Vec<u8>> = pc.claims.iter().map(|c| c.wire.encode_to_vec()).collect();
                 measured_wire(&bytes, iterations);
+                calls += bytes.len() * iterations;
+            }
+            "wire-explain" => {
+                let bytes: Vec<Vec<u8>> = pc
+                    .claims
+                    .iter()
+                    .map(|c| {
+                        pb::EvaluateClaimRequest {
+                            explain: true,
+                            ..c.wire.clone()
+                        }
+                        .encode_to_vec()
+                    })
+                    .collect();
+                measured_wire_explain(&bytes, iterations);
                 calls += bytes.len() * iterations;
             }
             other => {

@@ -220,6 +220,36 @@ class Interop(unittest.TestCase):
         self.assertEqual(resp.refund_amount.amount, "29.99")
         self.assertEqual([r.code for r in resp.reasons], ["STATUTORY_WITHDRAWAL_RIGHT", "CHANGE_OF_MIND_EXCLUDED"])
 
+    def test_evaluate_claim_explain(self):
+        # The rule trace on request: every rule in order, one decisive, the one
+        # that gave the primary reason; the same answer otherwise; none unasked.
+        req = pb.EvaluateClaimRequest(
+            policy_id="iptv-smarters-pro",
+            purchase=purchase(),
+            claim=pb.Claim(reason=pb.CLAIM_REASON_NOT_AS_DESCRIBED, description="missing features"),
+            evaluated_at=ts("2026-01-20T10:05:00Z"),
+            locale="fr",
+        )
+        plain = self.stub.EvaluateClaim(req, timeout=10)
+        self.assertEqual(len(plain.trace), 0)
+        req.explain = True
+        resp = self.stub.EvaluateClaim(req, timeout=10)
+        rules = [r.rule for r in resp.trace]
+        self.assertEqual(rules[0], "floor.who")
+        self.assertEqual(rules[-1], "engine.amount")
+        self.assertIn("iptv-smarters-pro.within-48h", rules)
+        decisive = [r for r in resp.trace if r.decisive]
+        self.assertEqual(len(decisive), 1)
+        self.assertEqual(decisive[0].rule, "iptv-smarters-pro.prorated")
+        self.assertEqual(decisive[0].reason_code, resp.reasons[0].code)
+        self.assertEqual(decisive[0].clause, resp.reasons[0].clause)
+        self.assertTrue(decisive[0].matched)
+        within = resp.trace[rules.index("iptv-smarters-pro.within-48h")]
+        self.assertFalse(within.matched)
+        self.assertIn("après l'achat ; le délai est de 48 h", within.detail)
+        del resp.trace[:]
+        self.assertEqual(resp, plain)
+
     def test_quote_refund(self):
         resp = self.stub.QuoteRefund(
             pb.QuoteRefundRequest(

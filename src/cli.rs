@@ -34,6 +34,18 @@ pub struct InputArgs {
 }
 
 #[derive(clap::Args, Debug, Clone)]
+pub struct EvaluateArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Trace every rule considered: the response's `trace`, and the same as
+    /// an aligned table (rule, clause, matched, decisive, detail) on standard
+    /// error, so that standard output stays one JSON document. Not with
+    /// --jsonl (whose lines carry `explain` themselves when they ask for it).
+    #[arg(long, conflicts_with = "jsonl")]
+    pub explain: bool,
+}
+
+#[derive(clap::Args, Debug, Clone)]
 pub struct PoliciesArgs {
     /// Language of the catalog's messages (`en`, `fr`); default: each policy's own.
     #[arg(long)]
@@ -84,10 +96,17 @@ fn parse<T: prost::Message + prost::Name + Default>(
     json::from_json(text).map_err(|e| CliError::Json(source.to_owned(), what, e.to_string()))
 }
 
-/// `evaluate`: one EvaluateClaimRequest in, its EvaluateClaimResponse out.
-pub fn evaluate(input: &InputArgs) -> Result<String, CliError> {
-    let (source, text) = read_input(input)?;
-    evaluate_json(&source, &text)
+/// `evaluate`: one EvaluateClaimRequest in, its EvaluateClaimResponse out;
+/// with `--explain`, the trace as a table on standard error too.
+pub fn evaluate(args: &EvaluateArgs) -> Result<String, CliError> {
+    let (source, text) = read_input(&args.input)?;
+    let mut request: pb::EvaluateClaimRequest = parse(&source, &text, "EvaluateClaimRequest")?;
+    request.explain |= args.explain;
+    let response = service::evaluate(request, Utc::now()).map_err(|e| CliError::Request(source.clone(), e))?;
+    if args.explain {
+        eprint!("{}", trace_table(&response.trace));
+    }
+    json::to_json(&response).map_err(CliError::Write)
 }
 
 /// [`evaluate`] on a request already read; `source` names it in errors.
@@ -95,6 +114,28 @@ pub fn evaluate_json(source: &str, text: &str) -> Result<String, CliError> {
     let request: pb::EvaluateClaimRequest = parse(source, text, "EvaluateClaimRequest")?;
     let response = service::evaluate(request, Utc::now()).map_err(|e| CliError::Request(source.to_owned(), e))?;
     json::to_json(&response).map_err(CliError::Write)
+}
+
+/// The trace as an aligned table, one rule a line: rule, clause, matched,
+/// decisive (`*`), detail.
+pub fn trace_table(trace: &[pb::RuleTrace]) -> String {
+    let width = |f: fn(&pb::RuleTrace) -> usize, title: &str| {
+        trace.iter().map(f).chain([title.chars().count()]).max().unwrap_or(0)
+    };
+    let (rw, cw) = (
+        width(|r| r.rule.chars().count(), "rule"),
+        width(|r| r.clause.chars().count(), "clause"),
+    );
+    let mut out = format!("{:rw$}  {:cw$}  matched  decisive  detail\n", "rule", "clause");
+    for r in trace {
+        let matched = if r.matched { "yes" } else { "no" };
+        let decisive = if r.decisive { "*" } else { "" };
+        out.push_str(&format!(
+            "{:rw$}  {:cw$}  {matched:7}  {decisive:8}  {}\n",
+            r.rule, r.clause, r.detail
+        ));
+    }
+    out
 }
 
 /// `quote`: one QuoteRefundRequest in, its QuoteRefundResponse out.

@@ -15,22 +15,60 @@ use crate::domain::decision::{Outcome, Quote, Reason, RefundBasis, Window};
 use crate::domain::list::List;
 use crate::domain::money::Money;
 use crate::domain::term::Term;
+use crate::domain::trace::{NoTrace, Trace};
 use crate::policies::{common, statutory, PolicyId, Segments};
 
 /// Decides one claim. Always answers; never fails.
 pub fn evaluate(policy: PolicyId, req: &ClaimRequest) -> Outcome {
+    evaluate_traced(policy, req, &mut NoTrace)
+}
+
+/// [`evaluate`], telling `t` every rule considered, in evaluation order: the
+/// statutory floor, the terms violation, the policy's rules (exclusions, the
+/// reason's own rule, required information), the floor against the policy,
+/// the amount. With [`NoTrace`] this is `evaluate`: the calls compile away.
+pub fn evaluate_traced(policy: PolicyId, req: &ClaimRequest, t: &mut impl Trace) -> Outcome {
     let meta = policy.meta();
-    let own = if req.claim.terms_violation {
+    t.scope(FLOOR);
+    let floor = statutory::withdrawal(req, meta.unspecified_customer, t);
+    t.scope(meta.id);
+    let violation = req.claim.terms_violation;
+    t.rule("terms-violation", meta.terms_violation, violation, |d| {
+        d.say(
+            format_args!("terms violation established: {}", if violation { "yes" } else { "no" }),
+            format_args!(
+                "violation des conditions établie : {}",
+                if violation { "oui" } else { "non" }
+            ),
+        );
+    });
+    let own = if violation {
         let mut out = Outcome::denied(meta.terms_violation, req.purchase.amount_paid);
         if let Some(c) = meta.terms_violation_consequence {
             out.consequences.push(c);
         }
         out
     } else {
-        policy.evaluate(req)
+        policy.evaluate(req, t)
     };
-    match statutory::withdrawal(req, meta.unspecified_customer) {
+    let out = match floor {
         Some(floor) => {
+            t.scope(FLOOR);
+            t.record("against-policy", floor.outcome.reasons.first().map_or("", |r| r.clause), None, true, |d| {
+                let (f, p) = (floor.outcome.refund_amount.rounded(), own.refund_amount.rounded());
+                let cur = f.currency();
+                if own.decision.approves() && p.amount() >= f.amount() {
+                    d.say(
+                        format_args!("the policy approves {p} {cur}, at least the floor's {f} {cur}: its decision stands, under the floor's terms"),
+                        format_args!("la politique accorde {p} {cur}, au moins les {f} {cur} du socle légal : sa décision est maintenue, aux conditions du socle"),
+                    );
+                } else {
+                    d.say(
+                        format_args!("the policy's {:?} ({p} {cur}) pays less than the floor's {f} {cur}: the floor prevails", own.decision),
+                        format_args!("la décision {:?} de la politique ({p} {cur}) paie moins que les {f} {cur} du socle légal : le socle l'emporte", own.decision),
+                    );
+                }
+            });
             let mut out = floor.apply(own).finish();
             out.timeline = policy.timeline(req, &out);
             if out.pays_now() {
@@ -43,8 +81,32 @@ pub fn evaluate(policy: PolicyId, req: &ClaimRequest) -> Outcome {
             out.timeline = policy.timeline(req, &out);
             out
         }
+    };
+    t.scope(ENGINE);
+    t.record("amount", "", None, true, |d| {
+        let cur = out.refund_amount.currency();
+        let (r, p) = (out.refund_amount, req.purchase.amount_paid.rounded());
+        d.say(
+            format_args!(
+                "{:?}: {r} {cur} of {p} {cur} paid, method {:?}",
+                out.decision, out.refund_method
+            ),
+            format_args!(
+                "{:?} : {r} {cur} sur {p} {cur} payés, moyen {:?}",
+                out.decision, out.refund_method
+            ),
+        );
+    });
+    if let Some(primary) = out.reasons.first() {
+        t.settle(primary);
     }
+    out
 }
+
+/// The trace scope of the statutory floor's rules.
+pub const FLOOR: &str = "floor";
+/// The trace scope of the engine's own rules (the amount).
+pub const ENGINE: &str = "engine";
 
 /// Every reason `evaluate` and `quote` can return under `policy`, as the
 /// policy publishes them: the statutory floor's reasons first (the floor can

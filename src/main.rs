@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use refund_eligibility::cli::{self, InputArgs, PoliciesArgs};
+use refund_eligibility::cli::{self, EvaluateArgs, InputArgs, PoliciesArgs};
 use refund_eligibility::config::ServeArgs;
 use refund_eligibility::jsonl;
 use refund_eligibility::logging;
@@ -35,8 +35,8 @@ enum Command {
     /// Serve gRPC and the metrics endpoint (the default when no subcommand is given).
     Serve(Box<ServeArgs>),
     /// Decide one claim offline: an EvaluateClaimRequest as proto3 JSON in,
-    /// the EvaluateClaimResponse as JSON out.
-    Evaluate(InputArgs),
+    /// the EvaluateClaimResponse as JSON out (`--explain`: with the rule trace).
+    Evaluate(EvaluateArgs),
     /// Quote a refund offline: a QuoteRefundRequest as proto3 JSON in, the
     /// QuoteRefundResponse as JSON out.
     Quote(InputArgs),
@@ -49,9 +49,12 @@ fn main() -> ExitCode {
     let offline = match cli.command {
         None => return serve_main(cli.serve),
         Some(Command::Serve(args)) => return serve_main(*args),
-        Some(Command::Evaluate(InputArgs {
-            jsonl: Some(path),
-            jobs,
+        Some(Command::Evaluate(EvaluateArgs {
+            input: InputArgs {
+                jsonl: Some(path),
+                jobs,
+                ..
+            },
             ..
         })) => return jsonl_main(jsonl::Kind::Evaluate, &path, jobs),
         Some(Command::Quote(InputArgs {
@@ -59,7 +62,7 @@ fn main() -> ExitCode {
             jobs,
             ..
         })) => return jsonl_main(jsonl::Kind::Quote, &path, jobs),
-        Some(Command::Evaluate(input)) => cli::evaluate(&input),
+        Some(Command::Evaluate(args)) => cli::evaluate(&args),
         Some(Command::Quote(input)) => cli::quote(&input),
         Some(Command::Policies(args)) => cli::policies(&args),
     };

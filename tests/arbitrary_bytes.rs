@@ -381,6 +381,8 @@ proptest! {
             evaluated_at,
             locale: locale.to_owned(),
             request_id: String::new(),
+            // The trace is built for arbitrary claims too: no panic there either.
+            explain: true,
         };
         check_evaluate(req)?;
         check_quote(pb::QuoteRefundRequest { policy_id, purchase, as_of: evaluated_at, locale: locale.to_owned() })?;

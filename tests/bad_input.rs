@@ -50,6 +50,7 @@ fn good() -> pb::EvaluateClaimRequest {
         evaluated_at: ts("2026-01-06T10:00:00Z"),
         locale: "en".into(),
         request_id: "good".into(),
+        explain: false,
     }
 }
 

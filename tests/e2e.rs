@@ -59,11 +59,17 @@ async fn every_rpc_over_a_socket() {
             evaluated_at: Some(ts("2026-01-20T10:05:00Z")),
             locale: "en".into(),
             request_id: "req-42".into(),
+            explain: true,
         })
         .await
         .unwrap()
         .into_inner();
     assert_eq!(resp.decision(), pb::Decision::PartiallyApproved);
+    // The trace over the wire: one decisive rule, the one that gave the primary reason.
+    let decisive: Vec<_> = resp.trace.iter().filter(|r| r.decisive).collect();
+    assert_eq!(decisive.len(), 1, "{:#?}", resp.trace);
+    assert_eq!(decisive[0].rule, "iptv-smarters-pro.prorated");
+    assert_eq!(decisive[0].reason_code, resp.reasons[0].code);
     assert_eq!(resp.refund_amount, eur("15.48"));
     assert_eq!(resp.refund_method(), pb::RefundMethod::OriginalPayment);
     assert_eq!(

@@ -102,6 +102,38 @@ fn iptv_smarters_pro_example_is_approved_in_full_from_stdin() {
 }
 
 #[test]
+fn explain_prints_the_trace_as_a_table_and_in_the_json() {
+    let file = examples().join("iptv-smarters-pro.json");
+    let out = run(&["evaluate", "--explain", "--file", file.to_str().unwrap()], None);
+    let response: pb::EvaluateClaimResponse = json::from_json(&stdout(&out)).unwrap();
+    let decisive: Vec<_> = response.trace.iter().filter(|r| r.decisive).collect();
+    assert_eq!(decisive.len(), 1, "{:#?}", response.trace);
+    assert_eq!(decisive[0].rule, "iptv-smarters-pro.within-48h");
+    // The table on stderr: a header, then one aligned line per rule.
+    let table = String::from_utf8(out.stderr.clone()).unwrap();
+    let lines: Vec<&str> = table.lines().collect();
+    assert!(
+        lines[0].starts_with("rule ") && lines[0].ends_with("matched  decisive  detail"),
+        "{table}"
+    );
+    assert_eq!(lines.len(), response.trace.len() + 1, "{table}");
+    let detail_at = lines[0].find("detail").unwrap();
+    for (line, rule) in lines[1..].iter().zip(&response.trace) {
+        assert!(line.starts_with(&rule.rule), "{line}");
+        assert_eq!(
+            line.char_indices().nth(detail_at).map(|(_, c)| c),
+            rule.detail.chars().next(),
+            "{line}"
+        );
+    }
+    // Without the flag: no trace, nothing on stderr.
+    let plain = run(&["evaluate", "--file", file.to_str().unwrap()], None);
+    let response: pb::EvaluateClaimResponse = json::from_json(&stdout(&plain)).unwrap();
+    assert!(response.trace.is_empty());
+    assert!(plain.stderr.is_empty());
+}
+
+#[test]
 fn quote_example_answers_like_the_service() {
     let file = examples().join("quote").join("iptv-smarters-pro.json");
     let out = run(&["quote", "-f", file.to_str().unwrap()], None);

@@ -274,6 +274,7 @@ fn request() -> impl Strategy<Value = pb::EvaluateClaimRequest> {
                 evaluated_at: Some(evaluated_at),
                 locale,
                 request_id,
+                explain: false,
             },
         )
 }
@@ -614,6 +615,32 @@ proptest! {
             let qa = service::quote(q.clone(), now).unwrap().encode_to_vec();
             let qb = service::quote(q, Utc::now()).unwrap().encode_to_vec();
             prop_assert_eq!(qa, qb, "{}: quotes differ", policy.meta().id);
+        }
+    }
+
+    /// With `explain`, the answer is the same as without, and its trace has
+    /// exactly one decisive rule, the one that returned the primary reason;
+    /// without `explain`, no trace.
+    #[test]
+    fn exactly_one_trace_entry_decides_and_it_gave_the_primary_reason(req in request()) {
+        for &policy in PolicyId::ALL {
+            let id = policy.meta().id;
+            let plain = with_policy(&req, policy);
+            let explained = pb::EvaluateClaimRequest { explain: true, ..plain.clone() };
+            let a = service::evaluate(plain, Utc::now()).unwrap();
+            let mut b = service::evaluate(explained, Utc::now()).unwrap();
+            prop_assert!(a.trace.is_empty(), "{}: a trace without explain", id);
+            let trace = std::mem::take(&mut b.trace);
+            prop_assert_eq!(&a, &b, "{}: explain changed the answer", id);
+            let decisive: Vec<_> = trace.iter().filter(|r| r.decisive).collect();
+            prop_assert_eq!(decisive.len(), 1, "{}: {} decisive entries in {:#?}", id, decisive.len(), trace);
+            let primary = &b.reasons[0];
+            prop_assert_eq!(&decisive[0].reason_code, &primary.code, "{}: {:#?}", id, trace);
+            prop_assert_eq!(&decisive[0].clause, &primary.clause, "{}: clause", id);
+            prop_assert!(decisive[0].matched, "{}: a decisive rule that did not match", id);
+            prop_assert!(trace.first().is_some_and(|r| r.rule == "floor.who"), "{}: the floor comes first", id);
+            prop_assert!(trace.last().is_some_and(|r| r.rule == "engine.amount"), "{}: the amount comes last", id);
+            prop_assert!(trace.iter().all(|r| !r.detail.is_empty() && r.rule.contains('.')), "{}: {:#?}", id, trace);
         }
     }
 

@@ -7,6 +7,7 @@ pub mod field;
 pub mod list;
 pub mod money;
 pub mod term;
+pub mod trace;
 pub mod withdrawal;
 
 /// Shorthands for unit tests.

@@ -338,9 +338,43 @@ impl Money {
 
 impl fmt::Display for Money {
     /// The amount as the wire carries it: exactly the minor-unit digits.
+    /// Written from the mantissa and the scale, digit by digit, as
+    /// `Decimal`'s `Display` writes them, at a fraction of its cost (the rule
+    /// trace writes many).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let r = self.rounded();
-        write!(f, "{}", r.amount)
+        let r = self.rounded().amount;
+        let scale = r.scale() as usize;
+        // 29 digits at most, a point, a sign.
+        let mut buf = [0u8; 32];
+        // Every amount a request can carry fits in 64 bits (15 whole digits).
+        let Ok(mut m) = u64::try_from(r.mantissa().unsigned_abs()) else {
+            return write!(f, "{r}");
+        };
+        let mut len = 0;
+        for (i, slot) in buf.iter_mut().rev().enumerate() {
+            if i == scale && scale > 0 {
+                *slot = b'.';
+            } else {
+                *slot = b'0' + (m % 10) as u8;
+                m /= 10;
+            }
+            len = i + 1;
+            // Every fractional digit, then at least one whole digit.
+            if m == 0 && (i > scale || scale == 0) {
+                break;
+            }
+        }
+        if m != 0 {
+            return write!(f, "{r}");
+        }
+        if r.is_sign_negative() {
+            f.write_str("-")?;
+        }
+        let start = buf.len().saturating_sub(len);
+        match buf.get(start..).map(std::str::from_utf8) {
+            Some(Ok(text)) => f.write_str(text),
+            _ => write!(f, "{r}"),
+        }
     }
 }
 
@@ -378,6 +412,27 @@ mod tests {
         assert_eq!(Money::parse(cur("JPY"), "1500").unwrap().to_string(), "1500");
         assert_eq!(Money::parse(cur("KWD"), "10.125").unwrap().to_string(), "10.125");
         assert_eq!(Money::parse(cur("EUR"), "000012.50").unwrap().to_string(), "12.50");
+        // Written as `Decimal` writes the rounded amount, digit for digit.
+        for (code, amount) in [
+            ("EUR", "0.01"),
+            ("EUR", "999999999999999.99"),
+            ("JPY", "999999999999999"),
+            ("JPY", "0"),
+            ("EUR", "0"),
+            ("KWD", "0.001"),
+            ("KWD", "123456789012345.999"),
+            ("EUR", "100.05"),
+            ("CLF", "1.2345"),
+        ] {
+            let m = Money::parse(cur(code), amount).unwrap();
+            assert_eq!(m.to_string(), m.rounded().amount().to_string(), "{code} {amount}");
+            let third = m.scaled(1, 3).unwrap();
+            assert_eq!(
+                third.to_string(),
+                third.rounded().amount().to_string(),
+                "{code} {amount} / 3"
+            );
+        }
     }
 
     #[test]

@@ -90,6 +90,50 @@ fn ends_before_in(
     Some(start_of(tz, last.succ_opt()?))
 }
 
+/// How the period of [`period`] came about, in the zone whose end is the
+/// latest: for the rule trace (computed only when a trace is asked for).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PeriodFacts {
+    pub zone: Tz,
+    /// The 14th day after the local date of purchase.
+    pub fourteenth: NaiveDate,
+    /// That day moved past weekends and public holidays (same day: not moved).
+    pub moved_to: NaiveDate,
+    /// Withdrawal information not given: the last day after the 12 months' extension.
+    pub extended_to: Option<NaiveDate>,
+    pub period: Period,
+}
+
+/// [`period`], with the days it was computed from.
+pub fn facts(country: Country, purchased_at: DateTime<Utc>, information_given: bool) -> Option<PeriodFacts> {
+    let moves = country.bytes() != *b"GB";
+    zones(country)?
+        .iter()
+        .filter_map(|&zone| {
+            let ends_before = ends_before_in(zone, country, purchased_at, information_given, moves)?;
+            let fourteenth = purchased_at
+                .with_timezone(&zone)
+                .date_naive()
+                .checked_add_days(Days::new(14))?;
+            let moved_to = if moves {
+                next_working_day(country, fourteenth)
+            } else {
+                fourteenth
+            };
+            let extended_to = (!information_given)
+                .then(|| ends_before.with_timezone(&zone).date_naive().pred_opt())
+                .flatten();
+            Some(PeriodFacts {
+                zone,
+                fourteenth,
+                moved_to,
+                extended_to,
+                period: Period { ends_before },
+            })
+        })
+        .max_by_key(|f| f.period.ends_before)
+}
+
 /// Upper bound on days skipped by one move (a handful in practice).
 const MAX_DAYS_MOVED: usize = 31;
 

@@ -43,6 +43,8 @@ pub struct EvaluateInput {
     pub request: ClaimRequest,
     pub language: Option<Language>,
     pub request_id: String,
+    /// Whether the answer carries the rule trace.
+    pub explain: bool,
 }
 
 /// A decoded QuoteRefund request.
@@ -92,6 +94,7 @@ pub fn decode_evaluate(req: pb::EvaluateClaimRequest, now: DateTime<Utc>) -> Res
             },
             language: Language::from_tag(&req.locale),
             request_id: req.request_id,
+            explain: req.explain,
         }),
         _ => Err(v.into_error("claim")),
     }

@@ -10,6 +10,7 @@ use crate::domain::decision::{
     Window,
 };
 use crate::domain::money::Money;
+use crate::domain::trace::Recorder;
 use crate::engine;
 use crate::i18n;
 use crate::policies::{PolicyId, PolicyMeta, RULES_EDITION};
@@ -41,7 +42,22 @@ pub fn evaluate_response(
         explanation: i18n::explanation(out, lang),
         request_id,
         evaluated_at: Some(timestamp(evaluated_at)),
+        trace: Vec::new(),
     }
+}
+
+/// The rule trace of an evaluation, in evaluation order.
+pub fn trace(rec: &Recorder) -> Vec<pb::RuleTrace> {
+    rec.entries()
+        .map(|e| pb::RuleTrace {
+            rule: e.id(),
+            clause: e.clause.to_owned(),
+            matched: e.matched,
+            decisive: e.decisive,
+            detail: e.detail.to_owned(),
+            reason_code: e.reason.map_or("", |r| r.code).to_owned(),
+        })
+        .collect()
 }
 
 /// The QuoteRefund answer for `q`, in `lang`.

@@ -15,6 +15,7 @@ use super::pb::eligibility_service_server::EligibilityService;
 use super::stream::{self, AnswerStream, StreamLimits};
 use crate::domain::claim::Language;
 use crate::domain::decision::Decision;
+use crate::domain::trace::Recorder;
 use crate::engine;
 use crate::observe::CallFacts;
 use crate::policies::PolicyId;
@@ -73,10 +74,19 @@ pub(super) fn decide(
     now: DateTime<Utc>,
 ) -> Result<(Decision, pb::EvaluateClaimResponse), RequestError> {
     let input = decode::decode_evaluate(request, now)?;
-    let outcome = engine::evaluate(input.policy, &input.request);
     let meta = input.policy.meta();
     let lang = encode::language(input.language, meta);
-    let response = encode::evaluate_response(&outcome, meta, lang, input.request_id, input.request.evaluated_at);
+    // The trace is recorded only on request: without it the engine runs with
+    // the no-op tracer, which compiles away.
+    let mut recorder = input.explain.then(|| Recorder::new(lang));
+    let outcome = match &mut recorder {
+        Some(rec) => engine::evaluate_traced(input.policy, &input.request, rec),
+        None => engine::evaluate(input.policy, &input.request),
+    };
+    let mut response = encode::evaluate_response(&outcome, meta, lang, input.request_id, input.request.evaluated_at);
+    if let Some(rec) = &recorder {
+        response.trace = encode::trace(rec);
+    }
     Ok((outcome.decision, response))
 }
 

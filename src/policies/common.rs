@@ -9,6 +9,7 @@ use crate::domain::decision::{Decision, Outcome, Reason, ReasonDef, RefundMethod
 use crate::domain::field::Field;
 use crate::domain::list::List;
 use crate::domain::money::Money;
+use crate::domain::trace::{Opt, Trace};
 
 pub const TERMS_VIOLATION: ReasonDef = ReasonDef {
     code: "TERMS_VIOLATION",
@@ -98,8 +99,25 @@ impl Required {
 
     /// Turns an outcome that is not a denial into NEEDS_INFORMATION when
     /// anything is missing; the amount stays what would be paid.
-    pub fn apply(&self, out: Outcome, reason: Reason) -> Outcome {
-        if self.0.is_empty() || out.decision == Decision::Denied {
+    pub fn apply(&self, out: Outcome, reason: Reason, t: &mut impl Trace) -> Outcome {
+        let denied = out.decision == Decision::Denied;
+        let matched = !self.0.is_empty() && !denied;
+        t.rule("required-information", reason, matched, |d| {
+            let (en, fr) = match (self.0.is_empty(), denied) {
+                (true, _) => ("nothing required is missing", "aucune information exigée ne manque"),
+                (false, true) => (
+                    "missing, not asked of a denied claim: ",
+                    "manquant, non demandé pour une demande refusée : ",
+                ),
+                (false, false) => ("missing: ", "manquant : "),
+            };
+            d.say(format_args!("{en}"), format_args!("{fr}"));
+            for (i, f) in self.0.iter().enumerate() {
+                let sep = if i == 0 { "" } else { ", " };
+                d.say(format_args!("{sep}{}", f.path()), format_args!("{sep}{}", f.path()));
+            }
+        });
+        if !matched {
             return out;
         }
         let mut out = out;
@@ -108,6 +126,33 @@ impl Required {
         out.missing_information = self.0;
         out
     }
+}
+
+/// Records the charge-dispute rule: matched when `dispute` decided the
+/// claim (its primary reason), else what it would have returned.
+pub fn trace_dispute(
+    t: &mut impl Trace,
+    req: &ClaimRequest,
+    dispute: Option<&Outcome>,
+    reasons: &ChargeDisputeReasons,
+) {
+    let primary = dispute.and_then(|o| o.reasons.first()).unwrap_or(reasons.overcharge);
+    t.rule("charge-dispute", primary, dispute.is_some(), |d| {
+        let c = &req.claim;
+        let reason = c.reason;
+        if !matches!(reason, ClaimReason::BillingError | ClaimReason::DuplicatePayment) {
+            d.say(
+                format_args!("claim reason {reason:?}: not a charge dispute"),
+                format_args!("motif {reason:?} : pas une contestation de prélèvement"),
+            );
+            return;
+        }
+        let (charged, expected, duplicate) = (Opt(c.charged_amount), Opt(c.expected_amount), Opt(c.duplicate_amount));
+        d.say(
+            format_args!("claim reason {reason:?}; charged {charged}, expected {expected}, duplicate {duplicate}"),
+            format_args!("motif {reason:?} ; prélevé {charged}, attendu {expected}, doublon {duplicate}"),
+        );
+    });
 }
 
 /// Whole days needed to cover `seconds`, rounded up.

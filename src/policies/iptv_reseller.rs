@@ -74,6 +74,7 @@ use crate::domain::decision::{
 use crate::domain::field::Field;
 use crate::domain::money::Money;
 use crate::domain::term::Term;
+use crate::domain::trace::{produced, At, Detail, Hm, Opt, Trace};
 
 use super::common::{self, paid, Required};
 use super::{PolicyMeta, Segment, Segments};
@@ -227,7 +228,7 @@ pub static META: PolicyMeta = PolicyMeta {
     unspecified_customer: CustomerType::Business,
 };
 
-pub fn evaluate(req: &ClaimRequest) -> Outcome {
+pub fn evaluate(req: &ClaimRequest, t: &mut impl Trace) -> Outcome {
     let p = &req.purchase;
     let claim = &req.claim;
     let mut required = Required::new();
@@ -250,8 +251,8 @@ pub fn evaluate(req: &ClaimRequest) -> Outcome {
             Field::ClaimIssueStartedAt,
         )
         .check(claim.evidence_attachments > 0, Field::ClaimEvidenceAttachments);
-    let out = decide(req, &mut required);
-    required.apply(out, &MISSING_INFORMATION)
+    let out = decide(req, &mut required, t);
+    required.apply(out, &MISSING_INFORMATION, t)
 }
 
 /// §2's "major technical fault", whose window runs from the start of the fault.
@@ -259,13 +260,25 @@ fn is_fault(reason: ClaimReason) -> bool {
     matches!(reason, ClaimReason::ServiceOutage | ClaimReason::TechnicalIssue)
 }
 
-fn decide(req: &ClaimRequest, required: &mut Required) -> Outcome {
+fn decide(req: &ClaimRequest, required: &mut Required, t: &mut impl Trace) -> Outcome {
     let claim = &req.claim;
     let deny = |reason: Reason| Outcome::denied(reason, paid(req));
+    let reason = claim.reason;
 
     // §1 Not Eligible: "Credits purchased under a non-standard promotional or
     // steeply discounted rate." The credits themselves are still owed.
-    if req.purchase.price_type == PriceType::Promotional {
+    let price = req.purchase.price_type;
+    if t.rule(
+        "promotional",
+        &PROMOTIONAL_PURCHASE_EXCLUDED,
+        price == PriceType::Promotional,
+        |d| {
+            d.say(
+                format_args!("price type {price:?}"),
+                format_args!("type de prix {price:?}"),
+            );
+        },
+    ) {
         let out = deny(&PROMOTIONAL_PURCHASE_EXCLUDED);
         if claim.reason == ClaimReason::NonDelivery {
             return out.with_alternative(Compensation::of(CompensationKind::DeliverCredits));
@@ -273,27 +286,70 @@ fn decide(req: &ClaimRequest, required: &mut Required) -> Outcome {
         return out;
     }
 
+    let said = |d: &mut Detail<'_>| {
+        d.say(
+            format_args!("claim reason {reason:?}"),
+            format_args!("motif {reason:?}"),
+        )
+    };
     match claim.reason {
-        ClaimReason::NonDelivery => within_claim_window(req, Some(req.purchase.purchased_at), non_delivery(req)),
-        ClaimReason::ServiceOutage => within_claim_window(req, claim.issue_started_at, outage(req, required)),
-        ClaimReason::TechnicalIssue => within_claim_window(req, claim.issue_started_at, device(req)),
-        ClaimReason::DeviceIncompatibility => device(req),
+        ClaimReason::NonDelivery => {
+            let out = non_delivery(req, t);
+            within_claim_window(req, Some(req.purchase.purchased_at), out, t)
+        }
+        ClaimReason::ServiceOutage => {
+            let out = outage(req, required, t);
+            within_claim_window(req, claim.issue_started_at, out, t)
+        }
+        ClaimReason::TechnicalIssue => {
+            let out = device(req, t);
+            within_claim_window(req, claim.issue_started_at, out, t)
+        }
+        ClaimReason::DeviceIncompatibility => device(req, t),
         // §5 "If a specific channel or stream is temporarily unavailable, this
         // is normal and not grounds for a refund"
-        ClaimReason::ChannelUnavailable => deny(&SINGLE_CHANNEL_EXCLUDED),
-        ClaimReason::NotAsDescribed => not_as_described(req),
-        ClaimReason::ChangeOfMind => change_of_mind(req),
+        ClaimReason::ChannelUnavailable => {
+            t.rule("single-channel", &SINGLE_CHANNEL_EXCLUDED, true, said);
+            deny(&SINGLE_CHANNEL_EXCLUDED)
+        }
+        ClaimReason::NotAsDescribed => {
+            t.rule("not-as-described", &NOT_AS_DESCRIBED_VERIFY, true, said);
+            not_as_described(req)
+        }
+        ClaimReason::ChangeOfMind => change_of_mind(req, t),
         // §1 Not Eligible: "Account suspension/termination of your end-users
         // due to your own improper configuration or management."
-        ClaimReason::EndUserMismanagement => deny(&RESELLER_MISMANAGEMENT_EXCLUDED),
+        ClaimReason::EndUserMismanagement => {
+            t.rule("end-user-mismanagement", &RESELLER_MISMANAGEMENT_EXCLUDED, true, said);
+            deny(&RESELLER_MISMANAGEMENT_EXCLUDED)
+        }
         // Not one of §1's eligible cases: an agent decides, sized as the
         // rulings' charge disputes are (never the whole purchase), at any time.
-        ClaimReason::BillingError | ClaimReason::DuplicatePayment => charge_dispute(req, required),
+        ClaimReason::BillingError | ClaimReason::DuplicatePayment => {
+            let out = charge_dispute(req, required);
+            produced(t, "charge-dispute", &out, |d| {
+                let r = out.refund_amount.rounded();
+                d.say(
+                    format_args!(
+                        "claim reason {reason:?}, not an eligible case of §1: reviewed, recommending {r} {}",
+                        r.currency()
+                    ),
+                    format_args!(
+                        "motif {reason:?}, hors des cas éligibles du §1 : examen, {r} {} recommandés",
+                        r.currency()
+                    ),
+                );
+            });
+            out
+        }
         ClaimReason::UnauthorizedTransaction
         | ClaimReason::ContentDissatisfaction
         | ClaimReason::SetupDifficulty
         | ClaimReason::WrongPlanSelected
-        | ClaimReason::ServerSwitchRequest => common::silent(&POLICY_SILENT, req),
+        | ClaimReason::ServerSwitchRequest => {
+            t.rule("not-addressed", &POLICY_SILENT, true, said);
+            common::silent(&POLICY_SILENT, req)
+        }
     }
 }
 
@@ -322,14 +378,43 @@ fn approve_full(req: &ClaimRequest, reason: Reason) -> Outcome {
 /// the service fault. Claims made after this period may be subject to review
 /// but are not guaranteed acceptance." Without a known start (a fault whose
 /// `issue_started_at` is still asked for) there is no deadline yet.
-fn within_claim_window(req: &ClaimRequest, start: Option<DateTime<Utc>>, out: Outcome) -> Outcome {
+fn within_claim_window(req: &ClaimRequest, start: Option<DateTime<Utc>>, out: Outcome, t: &mut impl Trace) -> Outcome {
     let Some(start) = start else {
+        t.rule("claim-window", &LATE_CLAIM_REVIEW, false, |d| {
+            d.say(
+                format_args!("the fault's start is not known yet: no deadline"),
+                format_args!("le début de la panne n'est pas encore connu : pas de délai"),
+            );
+        });
         return out;
     };
     let deadline = start + CLAIM_WINDOW;
     let mut out = out;
     out.claim_deadline = Some(deadline);
-    if req.claim.submitted_at <= deadline || out.decision == Decision::Denied {
+    let late = req.claim.submitted_at > deadline;
+    let denied = out.decision == Decision::Denied;
+    t.rule("claim-window", &LATE_CLAIM_REVIEW, late && !denied, |d| {
+        let after = Hm(req.claim.submitted_at - start);
+        d.say(
+            format_args!(
+                "claim submitted {after} after {}; the window is 7 days ({}){}",
+                At(start),
+                Hm(CLAIM_WINDOW),
+                if denied { "; the claim is denied anyway" } else { "" }
+            ),
+            format_args!(
+                "demande présentée {after} après le {} ; le délai est de 7 jours ({}){}",
+                At(start),
+                Hm(CLAIM_WINDOW),
+                if denied {
+                    " ; la demande est refusée de toute façon"
+                } else {
+                    ""
+                }
+            ),
+        );
+    });
+    if !late || denied {
         return out;
     }
     out.decision = Decision::NeedsReview;
@@ -343,11 +428,28 @@ fn within_claim_window(req: &ClaimRequest, start: Option<DateTime<Utc>>, out: Ou
 /// the claim was filed were delivered all the same: refunding them too would
 /// pay twice. Credits still missing when it was filed are refunded even if
 /// they arrived since (they were late, and the reseller claimed in good faith).
-fn non_delivery(req: &ClaimRequest) -> Outcome {
+fn non_delivery(req: &ClaimRequest, t: &mut impl Trace) -> Outcome {
     let p = &req.purchase;
     let due = META
         .calendar
         .add_business_hours(p.purchased_at, DELIVERY_BUSINESS_HOURS);
+    let out = non_delivery_at(req, due);
+    produced(t, "non-delivery", &out, |d| {
+        let delivered = p.delivered_at.map(At);
+        let (en, fr) = match delivered {
+            Some(at) => (format!("delivered {at}"), format!("livré le {at}")),
+            None => ("not delivered".to_owned(), "non livré".to_owned()),
+        };
+        d.say(
+            format_args!("credits due by {} (24 business hours after payment); {en}; claim submitted {}, evaluated {}", At(due), At(req.claim.submitted_at), At(req.evaluated_at)),
+            format_args!("crédits dus au plus tard le {} (24 heures ouvrées après le paiement) ; {fr} ; demande présentée le {}, évaluée le {}", At(due), At(req.claim.submitted_at), At(req.evaluated_at)),
+        );
+    });
+    out
+}
+
+fn non_delivery_at(req: &ClaimRequest, due: DateTime<Utc>) -> Outcome {
+    let p = &req.purchase;
     match p.delivered_at.filter(|d| *d <= req.evaluated_at) {
         Some(delivered) if delivered <= due || delivered <= req.claim.submitted_at => {
             Outcome::denied(&CREDITS_DELIVERED, paid(req))
@@ -364,7 +466,26 @@ fn non_delivery(req: &ClaimRequest) -> Outcome {
 /// Panel or stream access"; §1 Not Eligible, Minor, Temporary Issues: "(less
 /// than 12 hours) due to planned maintenance or routine technical issues";
 /// §5 "Our guarantee covers the core functionality and overall uptime".
-fn outage(req: &ClaimRequest, required: &mut Required) -> Outcome {
+fn outage(req: &ClaimRequest, required: &mut Required, t: &mut impl Trace) -> Outcome {
+    let out = outage_rules(req, required);
+    produced(t, "outage", &out, |d| {
+        let cause = req.claim.cause;
+        let core = core_service_cause(cause);
+        match req.claim.outage {
+            None => d.say(
+                format_args!("cause {cause:?} (core service: {core}); duration not given"),
+                format_args!("cause {cause:?} (service principal : {core}) ; durée non indiquée"),
+            ),
+            Some(o) => d.say(
+                format_args!("cause {cause:?} (core service: {core}), scope {:?}, announced {}, lasted {}; under {} is minor, over {} unannounced is major", o.scope, o.announced, Hm(o.duration), Hm(MINOR_OUTAGE_LIMIT), Hm(MAJOR_OUTAGE_THRESHOLD)),
+                format_args!("cause {cause:?} (service principal : {core}), étendue {:?}, annoncée {}, durée {} ; moins de {} est mineur, plus de {} sans annonce est majeur", o.scope, o.announced, Hm(o.duration), Hm(MINOR_OUTAGE_LIMIT), Hm(MAJOR_OUTAGE_THRESHOLD)),
+            ),
+        }
+    });
+    out
+}
+
+fn outage_rules(req: &ClaimRequest, required: &mut Required) -> Outcome {
     let Some(outage) = req.claim.outage else {
         // Scope unknown, taken as FULL: a known non-core cause settles it
         // without the duration.
@@ -425,10 +546,27 @@ fn charge_dispute(req: &ClaimRequest, required: &mut Required) -> Outcome {
 /// customer's hardware ... that is not officially supported or recommended
 /// by our service." Only an explicit "not supported" excludes; the text says
 /// nothing else about device or technical problems.
-fn device(req: &ClaimRequest) -> Outcome {
-    if req.claim.device_officially_supported == Some(false) {
+fn device(req: &ClaimRequest, t: &mut impl Trace) -> Outcome {
+    let supported = req.claim.device_officially_supported;
+    if t.rule(
+        "unsupported-device",
+        &UNSUPPORTED_DEVICE_EXCLUDED,
+        supported == Some(false),
+        |d| {
+            d.say(
+                format_args!("device officially supported: {supported:?}"),
+                format_args!("appareil officiellement pris en charge : {supported:?}"),
+            );
+        },
+    ) {
         return Outcome::denied(&UNSUPPORTED_DEVICE_EXCLUDED, paid(req));
     }
+    t.rule("not-addressed", &POLICY_SILENT, true, |d| {
+        d.say(
+            format_args!("the text says nothing else about device or technical problems"),
+            format_args!("le texte ne dit rien d'autre des problèmes d'appareil ou techniques"),
+        );
+    });
     common::silent(&POLICY_SILENT, req)
 }
 
@@ -445,8 +583,26 @@ fn not_as_described(req: &ClaimRequest) -> Outcome {
 
 /// §1 Not Eligible, Change of Mind: "Requests based on a simple change of
 /// mind after credits have been added to your panel."
-fn change_of_mind(req: &ClaimRequest) -> Outcome {
+fn change_of_mind(req: &ClaimRequest, t: &mut impl Trace) -> Outcome {
     let delivered_before_claim = req.purchase.delivered_at.is_some_and(|d| d < req.claim.submitted_at);
+    let reason: Reason = if delivered_before_claim {
+        &CHANGE_OF_MIND_EXCLUDED
+    } else {
+        &CANCELLED_BEFORE_DELIVERY
+    };
+    t.rule("change-of-mind", reason, true, |d| {
+        let delivered = Opt(req.purchase.delivered_at.map(At));
+        d.say(
+            format_args!(
+                "credits delivered {delivered}; claim submitted {}",
+                At(req.claim.submitted_at)
+            ),
+            format_args!(
+                "crédits livrés {delivered} ; demande présentée le {}",
+                At(req.claim.submitted_at)
+            ),
+        );
+    });
     if delivered_before_claim {
         return Outcome::denied(&CHANGE_OF_MIND_EXCLUDED, paid(req));
     }
@@ -513,6 +669,12 @@ pub fn quote(req: &QuoteRequest, _term: Option<Term>) -> Segments {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::trace::NoTrace;
+
+    /// The policy alone, untraced.
+    fn evaluate(req: &ClaimRequest) -> Outcome {
+        super::evaluate(req, &mut NoTrace)
+    }
     use crate::domain::claim::{Claim, CustomerType, Outage, PaymentMethod, Purchase};
     use crate::domain::fixtures::{eur, t};
 

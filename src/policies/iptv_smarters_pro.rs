@@ -38,7 +38,9 @@ use crate::domain::decision::{
     Compensation, CompensationKind, Decision, Outcome, Reason, ReasonDef, RefundBasis, RefundMethod, Timeline,
 };
 use crate::domain::field::Field;
+use crate::domain::money::Money;
 use crate::domain::term::Term;
+use crate::domain::trace::{At, Detail, Hm, Trace};
 
 use super::common::{self, paid, Required};
 use super::{PolicyMeta, Segment, Segments};
@@ -194,58 +196,101 @@ pub static META: PolicyMeta = PolicyMeta {
     unspecified_customer: CustomerType::Consumer,
 };
 
-pub fn evaluate(req: &ClaimRequest) -> Outcome {
+pub fn evaluate(req: &ClaimRequest, t: &mut impl Trace) -> Outcome {
     let mut required = Required::new();
     // "Please email us ... and include your order number."
     required.check(!req.purchase.order_id.is_empty(), Field::PurchaseOrderId);
     // The rules add what they need to size the refund; every missing field is
     // asked at once, and only of a claim that is not denied.
-    let out = decide(req, &mut required);
-    required.apply(out, &MISSING_INFORMATION)
+    let out = decide(req, &mut required, t);
+    required.apply(out, &MISSING_INFORMATION, t)
 }
 
-fn decide(req: &ClaimRequest, required: &mut Required) -> Outcome {
+fn decide(req: &ClaimRequest, required: &mut Required, t: &mut impl Trace) -> Outcome {
     let claim = &req.claim;
     let deny = |reason: Reason| Outcome::denied(reason, paid(req));
     let full = |reason: Reason| Outcome::full(reason, paid(req), RefundMethod::OriginalPayment);
+    let reason = claim.reason;
 
     // The rulings' charge disputes, before the text's exclusions: the
     // overcharge or the duplicate charge is money the merchant had no right
     // to, refunded at any time whatever else the claim says.
-    if let Some(out) = common::charge_dispute(req, required, &CHARGE_DISPUTES, RefundMethod::OriginalPayment) {
+    let dispute = common::charge_dispute(req, required, &CHARGE_DISPUTES, RefundMethod::OriginalPayment);
+    common::trace_dispute(t, req, dispute.as_ref(), &CHARGE_DISPUTES);
+    if let Some(out) = dispute {
         return out;
     }
 
     // "We Do Not Offer Refunds In the Following Cases"
-    match claim.reason {
-        ClaimReason::ChangeOfMind | ClaimReason::ServerSwitchRequest => return deny(&CHANGE_OF_MIND_EXCLUDED),
-        ClaimReason::SetupDifficulty => return deny(&SETUP_NOT_COVERED),
-        ClaimReason::ChannelUnavailable => return deny(&OCCASIONAL_DISRUPTION_EXCLUDED),
-        _ => {}
+    let said = |d: &mut Detail<'_>| {
+        d.say(
+            format_args!("claim reason {reason:?}"),
+            format_args!("motif {reason:?}"),
+        )
+    };
+    if t.rule(
+        "change-of-mind",
+        &CHANGE_OF_MIND_EXCLUDED,
+        matches!(reason, ClaimReason::ChangeOfMind | ClaimReason::ServerSwitchRequest),
+        said,
+    ) {
+        return deny(&CHANGE_OF_MIND_EXCLUDED);
     }
-    if let Some(outage) = claim.outage {
-        if matches!(outage.scope, OutageScope::SingleChannel | OutageScope::Partial) {
-            return deny(&OCCASIONAL_DISRUPTION_EXCLUDED);
-        }
+    if t.rule(
+        "setup",
+        &SETUP_NOT_COVERED,
+        reason == ClaimReason::SetupDifficulty,
+        said,
+    ) {
+        return deny(&SETUP_NOT_COVERED);
+    }
+    let partial = claim
+        .outage
+        .is_some_and(|o| matches!(o.scope, OutageScope::SingleChannel | OutageScope::Partial));
+    if t.rule(
+        "occasional-disruption",
+        &OCCASIONAL_DISRUPTION_EXCLUDED,
+        reason == ClaimReason::ChannelUnavailable || partial,
+        |d| {
+            let scope = claim.outage.map(|o| o.scope);
+            d.say(
+                format_args!("claim reason {reason:?}, outage scope {scope:?}"),
+                format_args!("motif {reason:?}, étendue de la panne {scope:?}"),
+            );
+        },
+    ) {
+        return deny(&OCCASIONAL_DISRUPTION_EXCLUDED);
     }
     // "Important: We do not offer refunds for missing adult channels", whatever
     // the reason the claim is filed under.
-    if claim.concerns_adult_content {
+    let adult = claim.concerns_adult_content;
+    if t.rule("adult-content", &ADULT_CONTENT_NOT_ADVERTISED, adult, |d| {
+        d.say(
+            format_args!("concerns adult content: {adult}"),
+            format_args!("concerne des contenus adultes : {adult}"),
+        );
+    }) {
         return deny(&ADULT_CONTENT_NOT_ADVERTISED);
     }
     // "Fluctuations in your internet connection; Issues with your device, app,
     // or setup; ISP-related problems; Channel being down at the source"
-    if matches!(
-        claim.cause,
-        IssueCause::CustomerSide | IssueCause::Isp | IssueCause::ThirdPartyApp | IssueCause::ChannelSource
+    let cause = claim.cause;
+    if t.rule(
+        "customer-side",
+        &CUSTOMER_SIDE_ISSUE_EXCLUDED,
+        matches!(
+            cause,
+            IssueCause::CustomerSide | IssueCause::Isp | IssueCause::ThirdPartyApp | IssueCause::ChannelSource
+        ),
+        |d| d.say(format_args!("cause {cause:?}"), format_args!("cause {cause:?}")),
     ) {
         return deny(&CUSTOMER_SIDE_ISSUE_EXCLUDED);
     }
 
     match claim.reason {
-        ClaimReason::ServiceOutage => outage(req, required, full, deny),
-        ClaimReason::TechnicalIssue => technical_issue(req, required, full, deny),
-        _ => no_fault(req, required),
+        ClaimReason::ServiceOutage => outage(req, required, t, full, deny),
+        ClaimReason::TechnicalIssue => technical_issue(req, required, t, full, deny),
+        _ => no_fault(req, required, t),
     }
 }
 
@@ -257,18 +302,61 @@ fn decide(req: &ClaimRequest, required: &mut Required) -> Outcome {
 fn outage(
     req: &ClaimRequest,
     required: &mut Required,
+    t: &mut impl Trace,
     full: impl Fn(Reason) -> Outcome,
     deny: impl Fn(Reason) -> Outcome,
 ) -> Outcome {
-    if !matches!(req.claim.cause, IssueCause::ServerSide | IssueCause::Undiagnosed) {
+    let cause = req.claim.cause;
+    if t.rule(
+        "outage-cause",
+        &POLICY_SILENT,
+        !matches!(cause, IssueCause::ServerSide | IssueCause::Undiagnosed),
+        |d| {
+            d.say(
+                format_args!("outage cause {cause:?}: only a server-side (or undiagnosed) outage is addressed"),
+                format_args!(
+                    "cause de la panne {cause:?} : seule une panne côté serveur (ou non diagnostiquée) est prévue"
+                ),
+            );
+        },
+    ) {
         return common::silent(&POLICY_SILENT, req);
     }
     let Some(outage) = req.claim.outage else {
         // The duration decides; once supplied, a guaranteed outage is paid in full.
         required.check(false, Field::ClaimOutageDuration);
+        t.rule("outage-guarantee", &OUTAGE_GUARANTEE, true, |d| {
+            d.say(
+                format_args!(
+                    "outage duration not given; the guarantee needs more than {}",
+                    Hm(OUTAGE_GUARANTEE_THRESHOLD)
+                ),
+                format_args!(
+                    "durée de la panne non indiquée ; la garantie exige plus de {}",
+                    Hm(OUTAGE_GUARANTEE_THRESHOLD)
+                ),
+            );
+        });
         return full(&OUTAGE_GUARANTEE);
     };
-    if outage.duration <= OUTAGE_GUARANTEE_THRESHOLD {
+    let short = outage.duration <= OUTAGE_GUARANTEE_THRESHOLD;
+    let (lasted, threshold) = (Hm(outage.duration), Hm(OUTAGE_GUARANTEE_THRESHOLD));
+    t.rule(
+        "outage-guarantee",
+        if short {
+            &OCCASIONAL_DISRUPTION_EXCLUDED
+        } else {
+            &OUTAGE_GUARANTEE
+        },
+        true,
+        |d| {
+            d.say(
+                format_args!("outage lasted {lasted}; the guarantee needs more than {threshold}"),
+                format_args!("la panne a duré {lasted} ; la garantie exige plus de {threshold}"),
+            );
+        },
+    );
+    if short {
         return deny(&OCCASIONAL_DISRUPTION_EXCLUDED);
     }
     full(&OUTAGE_GUARANTEE).with_alternative(Compensation {
@@ -284,23 +372,76 @@ fn outage(
 fn technical_issue(
     req: &ClaimRequest,
     required: &mut Required,
+    t: &mut impl Trace,
     full: impl Fn(Reason) -> Outcome,
     deny: impl Fn(Reason) -> Outcome,
 ) -> Outcome {
     let support = req.claim.support;
-    if !support.contacted {
+    if t.rule(
+        "support-contacted",
+        &SUPPORT_NOT_GIVEN_CHANCE,
+        !support.contacted,
+        |d| {
+            d.say(
+                format_args!("support contacted: {}", support.contacted),
+                format_args!("support contacté : {}", support.contacted),
+            );
+        },
+    ) {
         return deny(&SUPPORT_NOT_GIVEN_CHANCE);
     }
-    if support.resolved {
+    if t.rule("issue-resolved", &ISSUE_RESOLVED, support.resolved, |d| {
+        d.say(
+            format_args!("issue resolved: {}", support.resolved),
+            format_args!("problème résolu : {}", support.resolved),
+        );
+    }) {
         return deny(&ISSUE_RESOLVED);
     }
     let Some(first_contact) = support.first_contacted_at else {
         // The 48 h cannot be measured without it.
         required.check(false, Field::ClaimSupportFirstContactedAt);
+        t.rule("unresolved-within-48h", &UNRESOLVED_WITHIN_48H, true, |d| {
+            d.say(
+                format_args!(
+                    "first contact with support not given: the {} cannot be measured",
+                    Hm(RESOLUTION_WINDOW)
+                ),
+                format_args!(
+                    "premier contact avec le support non indiqué : les {} ne peuvent être mesurées",
+                    Hm(RESOLUTION_WINDOW)
+                ),
+            );
+        });
         return full(&UNRESOLVED_WITHIN_48H);
     };
     let resolution_deadline = first_contact + RESOLUTION_WINDOW;
-    if req.evaluated_at < resolution_deadline {
+    let waiting = req.evaluated_at < resolution_deadline;
+    let since = Hm(req.evaluated_at - first_contact);
+    t.rule(
+        "unresolved-within-48h",
+        if waiting {
+            &WAITING_PERIOD_RUNNING
+        } else {
+            &UNRESOLVED_WITHIN_48H
+        },
+        true,
+        |d| {
+            d.say(
+                format_args!(
+                    "evaluated {since} after first contact ({}); support has {} to resolve",
+                    At(first_contact),
+                    Hm(RESOLUTION_WINDOW)
+                ),
+                format_args!(
+                    "évaluée {since} après le premier contact ({}) ; le support dispose de {} pour résoudre",
+                    At(first_contact),
+                    Hm(RESOLUTION_WINDOW)
+                ),
+            );
+        },
+    );
+    if waiting {
         return common::waiting(&WAITING_PERIOD_RUNNING, req, resolution_deadline);
     }
     full(&UNRESOLVED_WITHIN_48H)
@@ -309,23 +450,84 @@ fn technical_issue(
 /// "We only offer full refunds for purchases made within 48 hours. For any
 /// request made after that period, refunds will be partial depending on how
 /// much of the subscription was used."
-fn no_fault(req: &ClaimRequest, required: &mut Required) -> Outcome {
+fn no_fault(req: &ClaimRequest, required: &mut Required, t: &mut impl Trace) -> Outcome {
     let p = &req.purchase;
     let window_end = p.purchased_at + FULL_REFUND_WINDOW;
-    if req.claim.submitted_at <= window_end {
+    let within = req.claim.submitted_at <= window_end;
+    let after = Hm(req.claim.submitted_at - p.purchased_at);
+    if t.rule("within-48h", &WITHIN_48_HOURS, within, |d| {
+        d.say(
+            format_args!(
+                "claim submitted {after} after purchase; the window is {}",
+                Hm(FULL_REFUND_WINDOW)
+            ),
+            format_args!(
+                "demande présentée {after} après l'achat ; le délai est de {}",
+                Hm(FULL_REFUND_WINDOW)
+            ),
+        );
+    }) {
         let mut out = Outcome::full(&WITHIN_48_HOURS, p.amount_paid, RefundMethod::OriginalPayment);
         out.claim_deadline = Some(window_end);
         return out;
     }
-    let Some(term) = p.term() else {
+    let term = p.term();
+    let refund = term
+        .and_then(|term| term.prorate(p.amount_paid, req.evaluated_at))
+        .map(Money::rounded);
+    let used_up = refund.is_some_and(|r| r.is_zero());
+    t.rule(
+        "prorated",
+        if used_up {
+            &SUBSCRIPTION_USED_UP
+        } else {
+            &PRORATED_BY_USAGE
+        },
+        true,
+        |d| {
+            let cur = p.amount_paid.currency();
+            match (term, refund) {
+                (None, _) => d.say(
+                    format_args!("term length not given: the unused share cannot be measured"),
+                    format_args!("durée de l'abonnement non indiquée : la part non utilisée ne peut être mesurée"),
+                ),
+                (Some(term), None) => d.say(
+                    format_args!(
+                        "term ends {}; the unused share of {} {cur} cannot be computed",
+                        At(term.end),
+                        p.amount_paid
+                    ),
+                    format_args!(
+                        "l'abonnement prend fin le {} ; la part non utilisée de {} {cur} ne peut être calculée",
+                        At(term.end),
+                        p.amount_paid
+                    ),
+                ),
+                (Some(term), Some(r)) => d.say(
+                    format_args!(
+                        "term ends {}; unused at {}: {r} {cur} of {} {cur}",
+                        At(term.end),
+                        At(req.evaluated_at),
+                        p.amount_paid
+                    ),
+                    format_args!(
+                        "l'abonnement prend fin le {} ; part non utilisée au {} : {r} {cur} sur {} {cur}",
+                        At(term.end),
+                        At(req.evaluated_at),
+                        p.amount_paid
+                    ),
+                ),
+            }
+        },
+    );
+    let Some(_) = term else {
         // Proration needs the length of the subscription.
         required.check(false, Field::PurchaseTermMonths);
         return Outcome::new(Decision::PartiallyApproved, &PRORATED_BY_USAGE, p.amount_paid);
     };
-    let Some(refund) = term.prorate(p.amount_paid, req.evaluated_at) else {
+    let Some(refund) = refund else {
         return common::not_computable(&PRORATED_BY_USAGE, req);
     };
-    let refund = refund.rounded();
     if refund.is_zero() {
         return Outcome::denied(&SUBSCRIPTION_USED_UP, p.amount_paid);
     }
@@ -396,6 +598,12 @@ pub fn quote(req: &QuoteRequest, term: Option<Term>) -> Segments {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::trace::NoTrace;
+
+    /// The policy alone, untraced.
+    fn evaluate(req: &ClaimRequest) -> Outcome {
+        super::evaluate(req, &mut NoTrace)
+    }
     use crate::domain::claim::{Claim, Outage, PaymentMethod, Purchase, SupportHistory};
     use crate::domain::fixtures::{eur, t};
 

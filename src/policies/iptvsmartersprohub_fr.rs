@@ -84,6 +84,7 @@ use crate::domain::decision::{
 use crate::domain::field::Field;
 use crate::domain::money::Money;
 use crate::domain::term::Term;
+use crate::domain::trace::{produced, At, Detail, Hm, Opt, Trace};
 
 use super::common::{self, paid, Required};
 use super::{PolicyMeta, Segment, Segments};
@@ -246,7 +247,7 @@ pub static META: PolicyMeta = PolicyMeta {
     unspecified_customer: CustomerType::Consumer,
 };
 
-pub fn evaluate(req: &ClaimRequest) -> Outcome {
+pub fn evaluate(req: &ClaimRequest, t: &mut impl Trace) -> Outcome {
     let claim = &req.claim;
     let mut required = Required::new();
     // §5.1 "en indiquant votre numéro de commande"; §6 "Mode de paiement
@@ -264,29 +265,50 @@ pub fn evaluate(req: &ClaimRequest) -> Outcome {
     ) {
         required.check(claim.issue_started_at.is_some(), Field::ClaimIssueStartedAt);
     }
-    let out = decide(req, &mut required);
-    required.apply(out, &MISSING_INFORMATION)
+    let out = decide(req, &mut required, t);
+    required.apply(out, &MISSING_INFORMATION, t)
 }
 
-fn decide(req: &ClaimRequest, required: &mut Required) -> Outcome {
+fn decide(req: &ClaimRequest, required: &mut Required, t: &mut impl Trace) -> Outcome {
     let claim = &req.claim;
     let p = &req.purchase;
     let deny = |reason: Reason| Outcome::denied(reason, paid(req));
     let fault = !claim.reason.is_payment();
+    let (reason, cause) = (claim.reason, claim.cause);
+    let said = |d: &mut Detail<'_>| {
+        d.say(
+            format_args!("claim reason {reason:?}, cause {cause:?}"),
+            format_args!("motif {reason:?}, cause {cause:?}"),
+        );
+    };
 
     // §8.2 "Panne de votre box internet, faible débit dû à un abonnement FAI
     // non adapté ... Mauvaise configuration de votre réseau domestique"
-    if fault && matches!(claim.cause, IssueCause::CustomerSide | IssueCause::Isp) {
+    if t.rule(
+        "customer-side",
+        &CUSTOMER_SIDE_ISSUE_EXCLUDED,
+        fault && matches!(cause, IssueCause::CustomerSide | IssueCause::Isp),
+        said,
+    ) {
         return deny(&CUSTOMER_SIDE_ISSUE_EXCLUDED);
     }
-    match claim.reason {
-        // §8.3 "un aspect purement subjectif, comme ne pas aimer la sélection
-        // de chaînes ou s'être lassé(e) du service"; §3 "la simple insatisfaction"
-        ClaimReason::ChangeOfMind | ClaimReason::ContentDissatisfaction => {
-            return deny(&SUBJECTIVE_DISSATISFACTION_EXCLUDED)
-        }
-        ClaimReason::SetupDifficulty => return deny(&CUSTOMER_SIDE_ISSUE_EXCLUDED),
-        _ => {}
+    // §8.3 "un aspect purement subjectif, comme ne pas aimer la sélection
+    // de chaînes ou s'être lassé(e) du service"; §3 "la simple insatisfaction"
+    if t.rule(
+        "subjective-dissatisfaction",
+        &SUBJECTIVE_DISSATISFACTION_EXCLUDED,
+        matches!(reason, ClaimReason::ChangeOfMind | ClaimReason::ContentDissatisfaction),
+        said,
+    ) {
+        return deny(&SUBJECTIVE_DISSATISFACTION_EXCLUDED);
+    }
+    if t.rule(
+        "setup",
+        &CUSTOMER_SIDE_ISSUE_EXCLUDED,
+        reason == ClaimReason::SetupDifficulty,
+        said,
+    ) {
+        return deny(&CUSTOMER_SIDE_ISSUE_EXCLUDED);
     }
 
     // §4.2 and the rulings' charge disputes: the overcharge or the duplicate
@@ -296,7 +318,9 @@ fn decide(req: &ClaimRequest, required: &mut Required) -> Outcome {
         no_overcharge: &NO_OVERCHARGE,
         duplicate: &DUPLICATE_PAYMENT,
     };
-    if let Some(out) = common::charge_dispute(req, required, &disputes, RefundMethod::OriginalPayment) {
+    let dispute = common::charge_dispute(req, required, &disputes, RefundMethod::OriginalPayment);
+    common::trace_dispute(t, req, dispute.as_ref(), &disputes);
+    if let Some(out) = dispute {
         return out;
     }
 
@@ -308,14 +332,43 @@ fn decide(req: &ClaimRequest, required: &mut Required) -> Outcome {
     let not_supplied = claim.reason == ClaimReason::NonDelivery && !p.delivered_by(claim.submitted_at);
     let last_days_start = term.filter(|_| !not_supplied).map(|t| t.end - END_OF_PERIOD);
     let claim_deadline = last_days_start.map(|t| t - TimeDelta::seconds(1));
-    if last_days_start.is_some_and(|start| claim.submitted_at >= start) {
+    let at_end = last_days_start.is_some_and(|start| claim.submitted_at >= start);
+    t.rule("end-of-period", &END_OF_PERIOD_REASON, at_end, |d| {
+        match (term, last_days_start) {
+            (_, Some(start)) => d.say(
+                format_args!(
+                    "claim submitted {}; the last 7 days of the term start {}",
+                    At(claim.submitted_at),
+                    At(start)
+                ),
+                format_args!(
+                    "demande présentée le {} ; les 7 derniers jours de l'abonnement commencent le {}",
+                    At(claim.submitted_at),
+                    At(start)
+                ),
+            ),
+            (Some(_), None) => d.say(
+                format_args!("nothing was supplied when the claim was made (§7.4): the end of the term does not apply"),
+                format_args!(
+                    "rien n'avait été fourni lors de la demande (§7.4) : la fin d'abonnement ne s'applique pas"
+                ),
+            ),
+            (None, None) => d.say(format_args!("no term given"), format_args!("durée non indiquée")),
+        }
+    });
+    if at_end {
         let mut out = deny(&END_OF_PERIOD_REASON);
         out.claim_deadline = claim_deadline;
         return out;
     }
 
     // §11 "En cas de force majeure, il n'est pas possible de réclamer un remboursement"
-    if fault && claim.cause == IssueCause::ForceMajeure {
+    if t.rule(
+        "force-majeure",
+        &FORCE_MAJEURE,
+        fault && cause == IssueCause::ForceMajeure,
+        said,
+    ) {
         return deny(&FORCE_MAJEURE);
     }
 
@@ -325,8 +378,41 @@ fn decide(req: &ClaimRequest, required: &mut Required) -> Outcome {
         ClaimReason::DeviceIncompatibility => incompatibility(req, required),
         _ => common::silent(&POLICY_SILENT, req),
     };
+    let rule = match claim.reason {
+        ClaimReason::ServiceOutage => "outage",
+        ClaimReason::NonDelivery => "non-receipt",
+        ClaimReason::DeviceIncompatibility => "incompatibility",
+        _ => "not-addressed",
+    };
+    produced(t, rule, &out, |d| own_detail(d, req, &out));
     out.claim_deadline = claim_deadline;
     out
+}
+
+/// The facts the reason's own rule compared.
+fn own_detail(d: &mut Detail<'_>, req: &ClaimRequest, out: &Outcome) {
+    let claim = &req.claim;
+    let p = &req.purchase;
+    let cur = p.amount_paid.currency();
+    let amount = out.refund_amount.rounded();
+    match (claim.reason, claim.outage) {
+        (ClaimReason::ServiceOutage, Some(o)) => d.say(
+            format_args!("cause {:?}, scope {:?}, announced {}, lasted {}; under {} is minor, from {} prolonged; amount {amount} {cur} of {} {cur}", claim.cause, o.scope, o.announced, Hm(o.duration), Hm(MINOR_OUTAGE_LIMIT), Hm(PROLONGED_OUTAGE_THRESHOLD), p.amount_paid),
+            format_args!("cause {:?}, étendue {:?}, annoncée {}, durée {} ; moins de {} est mineur, à partir de {} prolongé ; montant {amount} {cur} sur {} {cur}", claim.cause, o.scope, o.announced, Hm(o.duration), Hm(MINOR_OUTAGE_LIMIT), Hm(PROLONGED_OUTAGE_THRESHOLD), p.amount_paid),
+        ),
+        (ClaimReason::NonDelivery, _) => {
+            let due = META.calendar.add_business_hours(p.purchased_at, DELIVERY_BUSINESS_HOURS);
+            let delivered = Opt(p.delivered_at.map(At));
+            d.say(
+                format_args!("access due by {} (48 business hours); delivered {delivered}; claim submitted {}, evaluated {}", At(due), At(claim.submitted_at), At(req.evaluated_at)),
+                format_args!("accès dus au plus tard le {} (48 heures ouvrées) ; livrés {delivered} ; demande présentée le {}, évaluée le {}", At(due), At(claim.submitted_at), At(req.evaluated_at)),
+            );
+        }
+        (reason, _) => d.say(
+            format_args!("claim reason {reason:?}, cause {:?}; amount {amount} {cur} of {} {cur}", claim.cause, p.amount_paid),
+            format_args!("motif {reason:?}, cause {:?} ; montant {amount} {cur} sur {} {cur}", claim.cause, p.amount_paid),
+        ),
+    }
 }
 
 /// §4.1 "Défaillance Technique Prolongée": servers "complètement hors service
@@ -487,6 +573,12 @@ pub fn quote(req: &QuoteRequest, _term: Option<Term>) -> Segments {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::trace::NoTrace;
+
+    /// The policy alone, untraced.
+    fn evaluate(req: &ClaimRequest) -> Outcome {
+        super::evaluate(req, &mut NoTrace)
+    }
     use crate::domain::claim::{Claim, Outage, Purchase};
     use crate::domain::fixtures::{eur, t};
 

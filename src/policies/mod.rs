@@ -3,7 +3,8 @@
 //! Each policy is one module that reads top to bottom like its ruling in
 //! `POLICY_RULINGS.md`. A module provides:
 //! - `META`: id, version, title, merchant, language, calendar, reason catalog;
-//! - `evaluate(&ClaimRequest) -> Outcome`: the policy's own rules (the engine
+//! - `evaluate(&ClaimRequest, &mut impl Trace) -> Outcome`: the policy's own
+//!   rules, telling the tracer each rule it considers (the engine
 //!   has already applied the terms-violation exclusion and applies the
 //!   statutory floor after);
 //! - `timeline(&ClaimRequest, &Outcome) -> Timeline`: the merchant's promised
@@ -26,6 +27,7 @@ use crate::domain::claim::{ClaimRequest, CustomerType, Language, QuoteRequest};
 use crate::domain::decision::{Consequence, Outcome, Reason, RefundBasis, Timeline};
 use crate::domain::list::List;
 use crate::domain::term::Term;
+use crate::domain::trace::Trace;
 
 /// The edition of `POLICY_RULINGS.md` the rules implement, reported in every
 /// `PolicyRef` so that a stored decision can be traced to the rules in force.
@@ -86,9 +88,9 @@ macro_rules! registry {
                 }
             }
 
-            pub fn evaluate(self, req: &ClaimRequest) -> Outcome {
+            pub fn evaluate(self, req: &ClaimRequest, t: &mut impl Trace) -> Outcome {
                 match self {
-                    $(PolicyId::$variant => $module::evaluate(req)),+
+                    $(PolicyId::$variant => $module::evaluate(req, t)),+
                 }
             }
 

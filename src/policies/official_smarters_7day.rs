@@ -49,6 +49,7 @@ use crate::domain::decision::{Consequence, Decision, Outcome, Reason, ReasonDef,
 use crate::domain::field::Field;
 use crate::domain::money::Money;
 use crate::domain::term::Term;
+use crate::domain::trace::{produced, At, Hm, Trace};
 
 use super::common::{self, paid, Required};
 use super::{PolicyMeta, Segment, Segments};
@@ -146,7 +147,7 @@ pub static META: PolicyMeta = PolicyMeta {
     unspecified_customer: CustomerType::Consumer,
 };
 
-pub fn evaluate(req: &ClaimRequest) -> Outcome {
+pub fn evaluate(req: &ClaimRequest, t: &mut impl Trace) -> Outcome {
     let p = &req.purchase;
     let mut required = Required::new();
     // Eligibility for a Refund #3: "your purchase invoice number, the email
@@ -155,8 +156,8 @@ pub fn evaluate(req: &ClaimRequest) -> Outcome {
         .check(!p.invoice_number.is_empty(), Field::PurchaseInvoiceNumber)
         .check(!p.purchase_email.is_empty(), Field::PurchaseEmail)
         .check(!req.claim.description.is_empty(), Field::ClaimDescription);
-    let out = decide(req, &mut required);
-    let mut out = required.apply(out, &MISSING_INFORMATION);
+    let out = decide(req, &mut required, t);
+    let mut out = required.apply(out, &MISSING_INFORMATION, t);
     // Important Note: "Once your refund has been approved and processed, you
     // will no longer be eligible to subscribe to our services in the future."
     // A charge dispute is not that refund: the merchant had no right to the money.
@@ -178,21 +179,78 @@ fn window_end(purchased_at: DateTime<Utc>) -> DateTime<Utc> {
     day_after.map_or(DateTime::<Utc>::MAX_UTC, |d| d - TimeDelta::seconds(1))
 }
 
-fn decide(req: &ClaimRequest, required: &mut Required) -> Outcome {
+fn decide(req: &ClaimRequest, required: &mut Required, t: &mut impl Trace) -> Outcome {
     let window_end = window_end(req.purchase.purchased_at);
-    let mut out = if req.claim.submitted_at <= window_end {
+    let submitted = req.claim.submitted_at;
+    let within = submitted <= window_end;
+    t.record("7-day-window", OUTSIDE_7_DAY_WINDOW.clause, None, within, |d| {
+        d.say(
+            format_args!(
+                "claim submitted {} ({} after purchase); the window ends {} (7th day after the purchase date)",
+                At(submitted),
+                Hm(submitted - req.purchase.purchased_at),
+                At(window_end)
+            ),
+            format_args!(
+                "demande présentée le {} ({} après l'achat) ; le délai prend fin le {} (7e jour après la date d'achat)",
+                At(submitted),
+                Hm(submitted - req.purchase.purchased_at),
+                At(window_end)
+            ),
+        );
+    });
+    let mut out = if within {
         // The rulings' charge disputes: the overcharge or the duplicate charge,
         // no support contact needed, no bar.
-        match common::charge_dispute(req, required, &CHARGE_DISPUTES, RefundMethod::OriginalPayment) {
+        let dispute = common::charge_dispute(req, required, &CHARGE_DISPUTES, RefundMethod::OriginalPayment);
+        common::trace_dispute(t, req, dispute.as_ref(), &CHARGE_DISPUTES);
+        match dispute {
             Some(out) => out,
-            None => money_back(req),
+            None => money_back(req, t),
         }
     } else {
-        match exceptional(req, required) {
-            Some(out) => return out,
+        let exception = exceptional(req, required);
+        match exception {
+            Some(out) => {
+                produced(t, "exceptional-circumstances", &out, |d| {
+                    let r = out.refund_amount.rounded();
+                    let c = &req.claim;
+                    d.say(
+                        format_args!(
+                            "claim reason {:?}, support contacted {}, resolved {}; reviewed, recommending {r} {}",
+                            c.reason,
+                            c.support.contacted,
+                            c.support.resolved,
+                            r.currency()
+                        ),
+                        format_args!(
+                            "motif {:?}, support contacté {}, résolu {} ; examen, {r} {} recommandés",
+                            c.reason,
+                            c.support.contacted,
+                            c.support.resolved,
+                            r.currency()
+                        ),
+                    );
+                });
+                return out;
+            }
             // Refund Exclusions #1, #3: no refund "after the 7-day window",
             // nor "for unused portions of a subscription after the 7-day period".
-            None => Outcome::denied(&OUTSIDE_7_DAY_WINDOW, paid(req)),
+            None => {
+                t.rule("outside-7-day-window", &OUTSIDE_7_DAY_WINDOW, true, |d| {
+                    d.say(
+                        format_args!(
+                            "no exceptional circumstance applies to claim reason {:?}",
+                            req.claim.reason
+                        ),
+                        format_args!(
+                            "aucune circonstance exceptionnelle ne s'applique au motif {:?}",
+                            req.claim.reason
+                        ),
+                    );
+                });
+                Outcome::denied(&OUTSIDE_7_DAY_WINDOW, paid(req))
+            }
         }
     };
     out.claim_deadline = Some(window_end);
@@ -203,8 +261,29 @@ fn decide(req: &ClaimRequest, required: &mut Required) -> Outcome {
 /// date, provided ... 1. Resolution Attempts: You have contacted our support
 /// team and actively worked to resolve any concerns". Any reason qualifies,
 /// a change of mind included.
-fn money_back(req: &ClaimRequest) -> Outcome {
-    if !req.claim.support.contacted {
+fn money_back(req: &ClaimRequest, t: &mut impl Trace) -> Outcome {
+    let contacted = req.claim.support.contacted;
+    t.rule("resolution-attempt", &RESOLUTION_ATTEMPT_REQUIRED, !contacted, |d| {
+        d.say(
+            format_args!("support contacted: {contacted}"),
+            format_args!("support contacté : {contacted}"),
+        );
+    });
+    t.rule("money-back-7-days", &MONEY_BACK_7_DAYS, contacted, |d| {
+        d.say(
+            format_args!(
+                "within the window, support contacted: a full refund of {} {}",
+                paid(req),
+                paid(req).currency()
+            ),
+            format_args!(
+                "dans le délai, support contacté : remboursement intégral de {} {}",
+                paid(req),
+                paid(req).currency()
+            ),
+        );
+    });
+    if !contacted {
         return Outcome::denied(&RESOLUTION_ATTEMPT_REQUIRED, paid(req));
     }
     Outcome::full(&MONEY_BACK_7_DAYS, paid(req), RefundMethod::OriginalPayment)
@@ -298,6 +377,12 @@ pub fn quote(req: &QuoteRequest, _term: Option<Term>) -> Segments {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::trace::NoTrace;
+
+    /// The policy alone, untraced.
+    fn evaluate(req: &ClaimRequest) -> Outcome {
+        super::evaluate(req, &mut NoTrace)
+    }
     use crate::domain::claim::{Claim, Outage, OutageScope, PaymentMethod, Purchase, SupportHistory};
     use crate::domain::fixtures::{eur, t};
 

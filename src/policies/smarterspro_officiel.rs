@@ -83,6 +83,7 @@ use crate::domain::decision::{
 use crate::domain::field::Field;
 use crate::domain::money::Money;
 use crate::domain::term::Term;
+use crate::domain::trace::{produced, At, Detail, Hm, Opt, Trace};
 
 use super::common::{self, paid, Required};
 use super::{PolicyMeta, Segment, Segments};
@@ -253,14 +254,20 @@ pub static META: PolicyMeta = PolicyMeta {
     unspecified_customer: CustomerType::Consumer,
 };
 
-pub fn evaluate(req: &ClaimRequest) -> Outcome {
+pub fn evaluate(req: &ClaimRequest, t: &mut impl Trace) -> Outcome {
     let mut required = Required::new();
-    let out = decide(req, &mut required);
-    let mut out = required.apply(out, &MISSING_INFORMATION);
+    let out = decide(req, &mut required, t);
+    let mut out = required.apply(out, &MISSING_INFORMATION, t);
     // "If a chargeback is initiated without prior contact, we reserve the
     // right to suspend active subscriptions associated with that payment and
     // restrict future orders." The decision itself stands.
-    if req.claim.chargeback_filed && !req.claim.support.contacted {
+    let (chargeback, contacted) = (req.claim.chargeback_filed, req.claim.support.contacted);
+    if t.rule("chargeback-without-contact", &CHARGEBACK_WITHOUT_CONTACT, chargeback && !contacted, |d| {
+        d.say(
+            format_args!("chargeback filed {chargeback}, support contacted {contacted}; the decision itself stands"),
+            format_args!("rétrofacturation ouverte {chargeback}, support contacté {contacted} ; la décision elle-même est maintenue"),
+        );
+    }) {
         out.reasons.push(&CHARGEBACK_WITHOUT_CONTACT);
         out.consequences.push(Consequence::SubscriptionSuspension);
         out.consequences.push(Consequence::OrderRestriction);
@@ -268,7 +275,7 @@ pub fn evaluate(req: &ClaimRequest) -> Outcome {
     out
 }
 
-fn decide(req: &ClaimRequest, required: &mut Required) -> Outcome {
+fn decide(req: &ClaimRequest, required: &mut Required, t: &mut impl Trace) -> Outcome {
     let claim = &req.claim;
     let deny = |reason: Reason| Outcome::denied(reason, paid(req));
 
@@ -278,21 +285,142 @@ fn decide(req: &ClaimRequest, required: &mut Required) -> Outcome {
         no_overcharge: &NO_OVERCHARGE,
         duplicate: &DUPLICATE_PAYMENT,
     };
-    if let Some(out) = common::charge_dispute(req, required, &disputes, RefundMethod::OriginalPayment) {
+    let dispute = common::charge_dispute(req, required, &disputes, RefundMethod::OriginalPayment);
+    common::trace_dispute(t, req, dispute.as_ref(), &disputes);
+    if let Some(out) = dispute {
         return out;
     }
 
     // "What Is NOT Covered"
-    if !claim.reason.is_payment() {
-        match claim.cause {
-            // "Internet or device problems on your side (slow connection, Wi-Fi issues, outdated hardware)"
-            IssueCause::CustomerSide | IssueCause::Isp => return deny(&CUSTOMER_SIDE_ISSUE_EXCLUDED),
-            // "Third-party application changes (app store updates, device restrictions, OS limits)"
-            IssueCause::ThirdPartyApp => return deny(&THIRD_PARTY_CHANGE_EXCLUDED),
-            _ => {}
-        }
+    let (cause, payment) = (claim.cause, claim.reason.is_payment());
+    let said = |d: &mut Detail<'_>| {
+        d.say(
+            format_args!("cause {cause:?}; a payment claim ({payment}) is not excluded by cause"),
+            format_args!("cause {cause:?} ; une réclamation de paiement ({payment}) n'est pas exclue par la cause"),
+        );
+    };
+    // "Internet or device problems on your side (slow connection, Wi-Fi issues, outdated hardware)"
+    if t.rule(
+        "customer-side",
+        &CUSTOMER_SIDE_ISSUE_EXCLUDED,
+        !payment && matches!(cause, IssueCause::CustomerSide | IssueCause::Isp),
+        said,
+    ) {
+        return deny(&CUSTOMER_SIDE_ISSUE_EXCLUDED);
+    }
+    // "Third-party application changes (app store updates, device restrictions, OS limits)"
+    if t.rule(
+        "third-party-change",
+        &THIRD_PARTY_CHANGE_EXCLUDED,
+        !payment && cause == IssueCause::ThirdPartyApp,
+        said,
+    ) {
+        return deny(&THIRD_PARTY_CHANGE_EXCLUDED);
     }
 
+    let out = own_rule(req, required);
+    produced(t, rule_name(claim.reason), &out, |d| own_detail(d, req, &out));
+    out
+}
+
+/// The stable name of the rule each claim reason is decided by.
+fn rule_name(reason: ClaimReason) -> &'static str {
+    match reason {
+        ClaimReason::ChangeOfMind | ClaimReason::ContentDissatisfaction => "personal-preference",
+        ClaimReason::SetupDifficulty => "setup",
+        ClaimReason::NonDelivery => "non-delivery",
+        ClaimReason::TechnicalIssue => "technical-issue",
+        ClaimReason::WrongPlanSelected => "order-error",
+        ClaimReason::UnauthorizedTransaction => "unauthorized-transaction",
+        ClaimReason::ServiceOutage => "outage",
+        ClaimReason::BillingError | ClaimReason::DuplicatePayment => "not-addressed",
+        ClaimReason::NotAsDescribed
+        | ClaimReason::DeviceIncompatibility
+        | ClaimReason::ServerSwitchRequest
+        | ClaimReason::EndUserMismanagement
+        | ClaimReason::ChannelUnavailable => "unused-time",
+    }
+}
+
+/// The facts the reason's own rule compared.
+fn own_detail(d: &mut Detail<'_>, req: &ClaimRequest, out: &Outcome) {
+    let claim = &req.claim;
+    let p = &req.purchase;
+    let reason = claim.reason;
+    let cur = p.amount_paid.currency();
+    let amount = out.refund_amount.rounded();
+    match reason {
+        ClaimReason::NonDelivery => {
+            let due = META
+                .calendar
+                .add_business_hours(p.purchased_at, DELIVERY_BUSINESS_HOURS);
+            let delivered = Opt(p.delivered_at.map(At));
+            d.say(
+                format_args!(
+                    "access due by {} (48 business hours, Paris); delivered {delivered}; evaluated {}",
+                    At(due),
+                    At(req.evaluated_at)
+                ),
+                format_args!(
+                    "accès dus au plus tard le {} (48 heures ouvrées, Paris) ; livrés {delivered} ; évaluée le {}",
+                    At(due),
+                    At(req.evaluated_at)
+                ),
+            );
+        }
+        ClaimReason::WrongPlanSelected => {
+            let after = Hm(claim.submitted_at - p.purchased_at);
+            d.say(
+                format_args!(
+                    "claim submitted {after} after purchase; the window is {}",
+                    Hm(ORDER_ERROR_WINDOW)
+                ),
+                format_args!(
+                    "demande présentée {after} après l'achat ; le délai est de {}",
+                    Hm(ORDER_ERROR_WINDOW)
+                ),
+            );
+        }
+        ClaimReason::TechnicalIssue | ClaimReason::ServiceOutage => {
+            let s = claim.support;
+            let started = Opt(claim.issue_started_at.map(At));
+            if let Some(o) = claim.outage {
+                d.say(
+                    format_args!(
+                        "outage resolved {}, announced {}, lasted {} (reasonable: up to {}); ",
+                        o.resolved,
+                        o.announced,
+                        Hm(o.duration),
+                        Hm(REASONABLE_OUTAGE)
+                    ),
+                    format_args!(
+                        "panne résolue {}, annoncée {}, durée {} (raisonnable : jusqu'à {}) ; ",
+                        o.resolved,
+                        o.announced,
+                        Hm(o.duration),
+                        Hm(REASONABLE_OUTAGE)
+                    ),
+                );
+            }
+            d.say(
+                format_args!("support contacted {}, troubleshooting completed {}, resolved {}; issue started {started}; amount {amount} {cur} of {} {cur}", s.contacted, s.troubleshooting_completed, s.resolved, p.amount_paid),
+                format_args!("support contacté {}, dépannage effectué {}, résolu {} ; problème depuis {started} ; montant {amount} {cur} sur {} {cur}", s.contacted, s.troubleshooting_completed, s.resolved, p.amount_paid),
+            );
+        }
+        _ => d.say(
+            format_args!(
+                "claim reason {reason:?}; amount {amount} {cur} of {} {cur}",
+                p.amount_paid
+            ),
+            format_args!("motif {reason:?} ; montant {amount} {cur} sur {} {cur}", p.amount_paid),
+        ),
+    }
+}
+
+/// The reason's own rule, once no exclusion applies.
+fn own_rule(req: &ClaimRequest, required: &mut Required) -> Outcome {
+    let claim = &req.claim;
+    let deny = |reason: Reason| Outcome::denied(reason, paid(req));
     match claim.reason {
         // "Personal preference (changed your mind, dislike channel selection, or no longer need the service)"
         ClaimReason::ChangeOfMind | ClaimReason::ContentDissatisfaction => deny(&PERSONAL_PREFERENCE_EXCLUDED),
@@ -468,6 +596,12 @@ pub fn quote(req: &QuoteRequest, _term: Option<Term>) -> Segments {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::trace::NoTrace;
+
+    /// The policy alone, untraced.
+    fn evaluate(req: &ClaimRequest) -> Outcome {
+        super::evaluate(req, &mut NoTrace)
+    }
     use crate::domain::claim::{Claim, PaymentMethod, Purchase, SupportHistory};
     use crate::domain::fixtures::{eur, t};
 

@@ -26,13 +26,14 @@
 //! preconditions (no missing-information request), no merchant consequence,
 //! funds within 14 days of the withdrawal.
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, Utc, Weekday};
 
 use crate::domain::claim::{ClaimReason, ClaimRequest, CustomerType, Purchase};
 use crate::domain::decision::{
     CompensationKind, Decision, Outcome, Reason, ReasonDef, RefundBasis, RefundMethod, Timeline,
 };
 use crate::domain::list::List;
+use crate::domain::trace::{At, AtIn, Detail, Trace};
 use crate::domain::withdrawal::{self, Period};
 
 use super::{common, Segment, Segments};
@@ -81,20 +82,70 @@ fn pays_for_provision(purchase: &Purchase, t: DateTime<Utc>) -> bool {
     purchase.express_consent_immediate_performance && purchase.withdrawal_information_given && purchase.delivered_by(t)
 }
 
+/// The floor's clauses, for the rules of the trace that return no reason.
+const CLAUSE: &str = "Directive 2011/83/EU art. 9, 16; C. consom. L221-18, L221-28; UK CCR 2013 reg. 29, 30";
+
 /// What the floor owes for a claim it covers: a covered consumer's
 /// withdrawal (any reason but a charge dispute) submitted in the period, the
 /// right not lost. `None`: the policy decides alone.
-pub fn withdrawal(req: &ClaimRequest, unspecified: CustomerType) -> Option<Floor> {
-    if matches!(
+pub fn withdrawal(req: &ClaimRequest, unspecified: CustomerType, t: &mut impl Trace) -> Option<Floor> {
+    let p = &req.purchase;
+    let dispute = matches!(
         req.claim.reason,
         ClaimReason::BillingError | ClaimReason::DuplicatePayment
-    ) {
-        return None;
-    }
-    let p = &req.purchase;
-    let period = period(p, unspecified)?;
+    );
+    let period = if dispute { None } else { period(p, unspecified) };
+    t.record("who", CLAUSE, None, period.is_some(), |d| {
+        let customer = match p.customer_type {
+            CustomerType::Unspecified => unspecified,
+            c => c,
+        };
+        let country = p.customer_country;
+        let country = country.as_ref().map_or("none", |c| c.code());
+        if dispute {
+            d.say(
+                format_args!(
+                    "{:?} disputes a charge and keeps the contract: not a withdrawal",
+                    req.claim.reason
+                ),
+                format_args!(
+                    "{:?} conteste un prélèvement sans renoncer au contrat : pas une rétractation",
+                    req.claim.reason
+                ),
+            );
+        } else {
+            let covered = p.customer_country.is_some_and(withdrawal::is_covered);
+            d.say(
+                format_args!(
+                    "customer {customer:?} (type given: {:?}), country {country} ({}): {}",
+                    p.customer_type,
+                    if covered { "covered" } else { "not covered" },
+                    if period.is_some() {
+                        "the floor applies"
+                    } else {
+                        "the floor does not apply"
+                    }
+                ),
+                format_args!(
+                    "client {customer:?} (type indiqué : {:?}), pays {country} ({}) : {}",
+                    p.customer_type,
+                    if covered { "couvert" } else { "non couvert" },
+                    if period.is_some() {
+                        "le socle légal s'applique"
+                    } else {
+                        "le socle légal ne s'applique pas"
+                    }
+                ),
+            );
+        }
+    });
+    let period = period?;
     let submitted = req.claim.submitted_at;
-    if !period.contains(submitted) {
+    let inside = period.contains(submitted);
+    t.record("period", CLAUSE, None, inside, |d| {
+        describe_period(d, p, submitted, period)
+    });
+    if !inside {
         return None;
     }
     let paid = p.amount_paid;
@@ -103,7 +154,15 @@ pub fn withdrawal(req: &ClaimRequest, unspecified: CustomerType) -> Option<Floor
     } else {
         match p.term() {
             // The service was fully performed: the right is lost (art. 16(a)).
-            Some(term) if term.end <= submitted => return None,
+            Some(term) if term.end <= submitted => {
+                t.record("withdrawal", STATUTORY_WITHDRAWAL_PROPORTIONAL.clause, Some(&STATUTORY_WITHDRAWAL_PROPORTIONAL), false, |d| {
+                    d.say(
+                        format_args!("the term ended {} before the claim ({}): the service was fully performed, the right is lost (art. 16(a))", At(term.end), At(submitted)),
+                        format_args!("l'abonnement a pris fin le {} avant la demande ({}) : le service a été pleinement exécuté, le droit est perdu (art. 16(a))", At(term.end), At(submitted)),
+                    );
+                });
+                return None;
+            }
             Some(term) => match term.prorate(paid, submitted) {
                 Some(refund) => Outcome::share(
                     &STATUTORY_WITHDRAWAL_PROPORTIONAL,
@@ -118,7 +177,120 @@ pub fn withdrawal(req: &ClaimRequest, unspecified: CustomerType) -> Option<Floor
             None => Outcome::new(Decision::NeedsReview, &STATUTORY_WITHDRAWAL_PROPORTIONAL, paid),
         }
     };
+    let reason = outcome.reasons.first().unwrap_or(&STATUTORY_WITHDRAWAL_RIGHT);
+    t.record("withdrawal", reason.clause, Some(reason), true, |d| {
+        let cur = paid.currency();
+        let owed = outcome.refund_amount.rounded();
+        if std::ptr::eq(reason, &STATUTORY_WITHDRAWAL_RIGHT) {
+            d.say(
+                format_args!("consent to immediate performance {}, withdrawal information {}, delivered before the claim {}: the full {paid} {cur} is owed",
+                    yes(p.express_consent_immediate_performance), yes(p.withdrawal_information_given), yes(p.delivered_by(submitted))),
+                format_args!("consentement à l'exécution immédiate {}, information sur la rétractation {}, livré avant la demande {} : les {paid} {cur} sont dus en entier",
+                    oui(p.express_consent_immediate_performance), oui(p.withdrawal_information_given), oui(p.delivered_by(submitted))),
+            );
+        } else if outcome.decision == Decision::NeedsReview {
+            d.say(
+                format_args!("consent given, access delivered: the unused share cannot be computed (no term, or an amount past range); an agent sizes it"),
+                format_args!("consentement donné, accès livré : la part non utilisée ne peut pas être calculée (pas de durée, ou montant hors limites) ; un agent la chiffre"),
+            );
+        } else {
+            d.say(
+                format_args!("consent given, access delivered: the unused share of the term at the claim ({}) is {owed} {cur} of {paid} {cur}", At(submitted)),
+                format_args!("consentement donné, accès livré : la part non utilisée de l'abonnement à la demande ({}) est de {owed} {cur} sur {paid} {cur}", At(submitted)),
+            );
+        }
+    });
     Some(Floor { period, outcome })
+}
+
+fn yes(b: bool) -> &'static str {
+    if b {
+        "yes"
+    } else {
+        "no"
+    }
+}
+
+fn oui(b: bool) -> &'static str {
+    if b {
+        "oui"
+    } else {
+        "non"
+    }
+}
+
+/// The period's detail: the 14th day in the consumer's zone, any move, any
+/// extension, its end, and the claim against it.
+fn describe_period(d: &mut Detail<'_>, p: &Purchase, submitted: DateTime<Utc>, period: Period) {
+    let facts = p
+        .customer_country
+        .and_then(|c| withdrawal::facts(c, p.purchased_at, p.withdrawal_information_given));
+    let Some(f) = facts else {
+        d.say(
+            format_args!("the period ends {}", At(period.last_second())),
+            format_args!("le délai prend fin le {}", At(period.last_second())),
+        );
+        return;
+    };
+    let last = AtIn(period.last_second(), f.zone);
+    d.say(
+        format_args!(
+            "14th day after purchase is {} {}",
+            f.fourteenth.format("%A"),
+            f.fourteenth
+        ),
+        format_args!(
+            "le 14e jour après l'achat est le {} {}",
+            jour(f.fourteenth),
+            f.fourteenth
+        ),
+    );
+    if f.moved_to != f.fourteenth {
+        d.say(
+            format_args!(
+                ", moved past weekend and public holidays to {} {}",
+                f.moved_to.format("%A"),
+                f.moved_to
+            ),
+            format_args!(
+                ", reporté après week-end et jours fériés au {} {}",
+                jour(f.moved_to),
+                f.moved_to
+            ),
+        );
+    }
+    if let Some(x) = f.extended_to {
+        d.say(
+            format_args!("; withdrawal information not given: extended by 12 months to {x}"),
+            format_args!("; information sur la rétractation non donnée : prolongé de 12 mois jusqu'au {x}"),
+        );
+    }
+    let inside = period.contains(submitted);
+    d.say(
+        format_args!(
+            "; the period ends {last}; claim submitted {}: {}",
+            AtIn(submitted, f.zone),
+            if inside { "inside" } else { "outside" }
+        ),
+        format_args!(
+            "; le délai prend fin le {last} ; demande présentée le {} : {}",
+            AtIn(submitted, f.zone),
+            if inside { "dans le délai" } else { "hors délai" }
+        ),
+    );
+}
+
+/// The French name of `date`'s weekday.
+fn jour(date: NaiveDate) -> &'static str {
+    match date.weekday() {
+        Weekday::Mon => "lundi",
+        Weekday::Tue => "mardi",
+        Weekday::Wed => "mercredi",
+        Weekday::Thu => "jeudi",
+        Weekday::Fri => "vendredi",
+        Weekday::Sat => "samedi",
+        Weekday::Sun => "dimanche",
+    }
 }
 
 /// The floor's own answer to a claim it covers.

@@ -51,6 +51,7 @@ pub fn good(id: usize) -> pb::EvaluateClaimRequest {
         evaluated_at: ts("2026-01-06T10:00:00Z"),
         locale: "en".into(),
         request_id: format!("call-{id}"),
+        explain: false,
     }
 }
 
