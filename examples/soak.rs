@@ -136,7 +136,9 @@ async fn attempt(
             .and_then(|r| {
                 let r = r.into_inner();
                 if r.decision == 0 || r.reasons.is_empty() {
-                    return Err(tonic::Status::internal(format!("an answer without decision or reason: {r:?}")));
+                    return Err(tonic::Status::internal(format!(
+                        "an answer without decision or reason: {r:?}"
+                    )));
                 }
                 Ok(())
             }),
@@ -192,7 +194,9 @@ fn proc_sample(pid: u32) -> (u64, usize, u64) {
             .and_then(|v| v.parse().ok())
             .unwrap_or(0)
     };
-    let fds = std::fs::read_dir(format!("/proc/{pid}/fd")).map(|d| d.count()).unwrap_or(0);
+    let fds = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|d| d.count())
+        .unwrap_or(0);
     (field("VmRSS:"), fds, field("Threads:"))
 }
 
@@ -219,10 +223,22 @@ async fn connect(addr: &str) -> EligibilityServiceClient<Channel> {
 #[tokio::main]
 async fn main() {
     let a = args();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let addr = format!("127.0.0.1:{port}");
     let mut server = Command::new(&a.binary)
-        .args(["serve", "--listen", &addr, "--metrics-listen", "off", "--log-level", "warn"])
+        .args([
+            "serve",
+            "--listen",
+            &addr,
+            "--metrics-listen",
+            "off",
+            "--log-level",
+            "warn",
+        ])
         .args(["--max-connection-age", &a.age, "--max-connection-age-grace", "5s"])
         .stdin(Stdio::null())
         .spawn()
@@ -232,7 +248,14 @@ async fn main() {
     let started = Instant::now();
     let policies: Vec<String> = loop {
         match probe.list_policies(pb::ListPoliciesRequest::default()).await {
-            Ok(r) => break r.into_inner().policies.into_iter().filter_map(|p| p.r#ref.map(|r| r.id)).collect(),
+            Ok(r) => {
+                break r
+                    .into_inner()
+                    .policies
+                    .into_iter()
+                    .filter_map(|p| p.r#ref.map(|r| r.id))
+                    .collect()
+            }
             Err(_) if started.elapsed() < Duration::from_secs(10) => {
                 tokio::time::sleep(Duration::from_millis(50)).await
             }
@@ -270,7 +293,11 @@ async fn main() {
         "soak: saturation {saturation:.0} calls/s ({} clients x 8 callers, closed loop, 5 s); steady rate {rate:.0} calls/s for {} s, --max-connection-age {}",
         a.clients, a.seconds, a.age
     );
-    assert_eq!(counts.failed.load(Ordering::Relaxed), 0, "failures while measuring saturation");
+    assert_eq!(
+        counts.failed.load(Ordering::Relaxed),
+        0,
+        "failures while measuring saturation"
+    );
     tokio::time::sleep(Duration::from_secs(2)).await;
 
     // Steady phase: open loop, each caller at rate / (clients × 8).
@@ -314,11 +341,7 @@ async fn main() {
     tokio::time::sleep(Duration::from_secs(3)).await;
     let (rss_end, fds_end, threads_end) = proc_sample(pid);
 
-    let warm: Vec<u64> = samples
-        .iter()
-        .filter(|s| s.0 >= elapsed / 5.0)
-        .map(|s| s.1)
-        .collect();
+    let warm: Vec<u64> = samples.iter().filter(|s| s.0 >= elapsed / 5.0).map(|s| s.1).collect();
     let mean = warm.iter().sum::<u64>() as f64 / warm.len().max(1) as f64;
     let (lo, hi) = (
         *warm.iter().min().unwrap_or(&0) as f64,

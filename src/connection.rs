@@ -160,6 +160,9 @@ pub(crate) struct Connection {
 
 impl Connection {
     pub(crate) fn new(io: TcpStream, limits: Limits, place: Option<OwnedSemaphorePermit>) -> Connection {
+        // Without a limit the slots are still there, too many to run out:
+        // the idle clock reads them to tell whether a call is in progress.
+        let calls = limits.calls.unwrap_or(Semaphore::MAX_PERMITS);
         let at = |after: Duration| Instant::now().checked_add(after);
         let deadline = limits
             .cut_after
@@ -174,8 +177,8 @@ impl Connection {
             idle,
             preface_read: 0,
             watch: limits.watch_frames.then(FrameWatch::new),
-            slots: limits.calls.map(|n| Arc::new(Semaphore::new(n))),
-            calls: limits.calls.unwrap_or(0),
+            slots: Some(Arc::new(Semaphore::new(calls))),
+            calls,
             _place: place,
         }
     }
@@ -223,40 +226,6 @@ impl Connection {
                 timer.as_mut().reset(at);
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn frame(kind: u8, flags: u8, payload: usize) -> Vec<u8> {
-        let mut f = vec![(payload >> 16) as u8, (payload >> 8) as u8, payload as u8, kind, flags, 0, 0, 0, 0];
-        f.resize(9 + payload, 0xAB);
-        f
-    }
-
-    #[test]
-    fn control_frames_in_a_row_are_counted_across_reads() {
-        let mut watch = FrameWatch::new();
-        assert!(watch.feed(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"));
-        let ping = frame(0x6, 0, 8);
-        let ack = frame(0x6, 1, 8);
-        let data = frame(0x0, 0, 300);
-        for _ in 0..MAX_CONTROL_FRAMES_IN_A_ROW {
-            // One byte at a time for some, to cross every boundary.
-            for byte in &ping {
-                assert!(watch.feed(std::slice::from_ref(byte)));
-            }
-            assert!(watch.feed(&ack), "acknowledgements are not counted");
-        }
-        assert!(watch.feed(&data), "a DATA frame starts the count over");
-        let mut burst = Vec::new();
-        for _ in 0..MAX_CONTROL_FRAMES_IN_A_ROW {
-            burst.extend_from_slice(&frame(0x4, 0, 6));
-        }
-        assert!(watch.feed(&burst));
-        assert!(!watch.feed(&ping), "one more is one too many");
     }
 }
 
@@ -328,5 +297,49 @@ impl Connected for Connection {
             tcp: self.io.connect_info(),
             slots: self.slots.clone(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(kind: u8, flags: u8, payload: usize) -> Vec<u8> {
+        let mut f = vec![
+            (payload >> 16) as u8,
+            (payload >> 8) as u8,
+            payload as u8,
+            kind,
+            flags,
+            0,
+            0,
+            0,
+            0,
+        ];
+        f.resize(9 + payload, 0xAB);
+        f
+    }
+
+    #[test]
+    fn control_frames_in_a_row_are_counted_across_reads() {
+        let mut watch = FrameWatch::new();
+        assert!(watch.feed(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"));
+        let ping = frame(0x6, 0, 8);
+        let ack = frame(0x6, 1, 8);
+        let data = frame(0x0, 0, 300);
+        for _ in 0..MAX_CONTROL_FRAMES_IN_A_ROW {
+            // One byte at a time for some, to cross every boundary.
+            for byte in &ping {
+                assert!(watch.feed(std::slice::from_ref(byte)));
+            }
+            assert!(watch.feed(&ack), "acknowledgements are not counted");
+        }
+        assert!(watch.feed(&data), "a DATA frame starts the count over");
+        let mut burst = Vec::new();
+        for _ in 0..MAX_CONTROL_FRAMES_IN_A_ROW {
+            burst.extend_from_slice(&frame(0x4, 0, 6));
+        }
+        assert!(watch.feed(&burst));
+        assert!(!watch.feed(&ping), "one more is one too many");
     }
 }

@@ -215,9 +215,10 @@ impl GoodClient {
             let mut id = 0;
             while !flag.load(Ordering::Relaxed) {
                 let started = Instant::now();
-                let answer = client.evaluate_claim(good(id)).await.unwrap_or_else(|status| {
-                    panic!("a good call failed during the attack: {status:?}")
-                });
+                let answer = client
+                    .evaluate_claim(good(id))
+                    .await
+                    .unwrap_or_else(|status| panic!("a good call failed during the attack: {status:?}"));
                 latencies.push(started.elapsed());
                 check_answer(answer.get_ref(), id);
                 id += 1;
@@ -317,12 +318,18 @@ async fn rapid_reset_gets_goaway() {
             .await;
             drop(write);
             last = reader.await.unwrap();
-            assert_eq!(last.goaway, Some(ENHANCE_YOUR_CALM), "connection {connections}: {last:?}");
+            assert_eq!(
+                last.goaway,
+                Some(ENHANCE_YOUR_CALM),
+                "connection {connections}: {last:?}"
+            );
             assert!(last.closed, "{last:?}");
             total += sent.max(1) * 100;
             connections += 1;
         }
-        eprintln!("rapid reset: {total} streams over {connections} connections, each closed with GOAWAY ENHANCE_YOUR_CALM");
+        eprintln!(
+            "rapid reset: {total} streams over {connections} connections, each closed with GOAWAY ENHANCE_YOUR_CALM"
+        );
         last
     })
     .await;
@@ -349,7 +356,10 @@ async fn continuation_flood_closes_the_connection() {
         .await;
         drop(write);
         let seen = reader.await.unwrap();
-        eprintln!("continuation flood: {} KiB written before the server stopped reading", sent * 16);
+        eprintln!(
+            "continuation flood: {} KiB written before the server stopped reading",
+            sent * 16
+        );
         seen
     })
     .await;
@@ -387,7 +397,9 @@ async fn header_list_over_the_limit_is_refused() {
     // h2 answers the stream alone (RFC 9113 §10.5.1: HTTP 431 in HEADERS,
     // or RST_STREAM); the call never reaches the service (no DATA).
     assert!(
-        seen.on_streams.iter().any(|&(kind, stream)| stream == 1 && (kind == HEADERS || kind == RST_STREAM)),
+        seen.on_streams
+            .iter()
+            .any(|&(kind, stream)| stream == 1 && (kind == HEADERS || kind == RST_STREAM)),
         "{seen:?}"
     );
     assert!(!seen.on_streams.iter().any(|&(kind, _)| kind == DATA), "{seen:?}");
@@ -421,7 +433,10 @@ async fn control_flood(kind: u8, payload: &'static [u8], server: &Server, name: 
             total += sent.max(1) * 100;
             connections += 1;
         }
-        eprintln!("{label}: {total} frames over {connections} connections, each closed; the last answered {} frames", last.frames);
+        eprintln!(
+            "{label}: {total} frames over {connections} connections, each closed; the last answered {} frames",
+            last.frames
+        );
         last
     })
     .await;
@@ -432,7 +447,13 @@ async fn settings_and_ping_floods_close_the_connection() {
     let server = start(ServerConfig::default()).await;
     control_flood(PING, &[7; 8], &server, "ping flood, 100000 frames").await;
     // SETTINGS_MAX_CONCURRENT_STREAMS = 100, again and again.
-    control_flood(SETTINGS, &[0, 3, 0, 0, 0, 100], &server, "settings flood, 100000 frames").await;
+    control_flood(
+        SETTINGS,
+        &[0, 3, 0, 0, 0, 100],
+        &server,
+        "settings flood, 100000 frames",
+    )
+    .await;
     server.stop().await;
 }
 
@@ -507,7 +528,10 @@ async fn connection_flood_is_capped_and_idle_connections_are_cut() {
     .await;
     assert!(seen.closed);
     // The connections established before the flood still work.
-    let answer = EligibilityServiceClient::new(established).evaluate_claim(good(7)).await.unwrap();
+    let answer = EligibilityServiceClient::new(established)
+        .evaluate_claim(good(7))
+        .await
+        .unwrap();
     check_answer(answer.get_ref(), 7);
     let status = health
         .check(HealthCheckRequest {
@@ -530,7 +554,10 @@ async fn a_client_that_never_reads_holds_only_its_windows() {
     under_attack("64 streams never read", &server, || async move {
         let (read, mut write) = attacker(addr).await;
         // Its window: 0 bytes for every stream (SETTINGS_INITIAL_WINDOW_SIZE).
-        write.write_all(&frame(SETTINGS, 0, 0, &[0, 4, 0, 0, 0, 0])).await.unwrap();
+        write
+            .write_all(&frame(SETTINGS, 0, 0, &[0, 4, 0, 0, 0, 0]))
+            .await
+            .unwrap();
         let headers = request_headers();
         let mut message = Vec::new();
         let body = prost::Message::encode_to_vec(&good(0));
@@ -539,8 +566,14 @@ async fn a_client_that_never_reads_holds_only_its_windows() {
         message.extend_from_slice(&body);
         for i in 0..64u32 {
             let stream = 1 + 2 * i;
-            write.write_all(&frame(HEADERS, END_HEADERS, stream, &headers)).await.unwrap();
-            write.write_all(&frame(DATA, END_STREAM, stream, &message)).await.unwrap();
+            write
+                .write_all(&frame(HEADERS, END_HEADERS, stream, &headers))
+                .await
+                .unwrap();
+            write
+                .write_all(&frame(DATA, END_STREAM, stream, &message))
+                .await
+                .unwrap();
         }
         // Never read; hold the connection while the good client calls.
         tokio::time::sleep(Duration::from_secs(3)).await;
