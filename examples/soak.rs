@@ -11,10 +11,10 @@
 //!    policy the server lists. Every answer is checked: an evaluation must
 //!    carry a decision and a reason, a quote a schedule, the list every policy.
 //!    The only failure allowed is a call refused because its connection was
-//!    being aged (UNAVAILABLE, or hyper's `Canceled` for a request still
-//!    queued on the client when the connection closed: never processed,
-//!    safe to retry); it is retried once and the retry must succeed. Any
-//!    other error counts as a failure.
+//!    being aged (UNAVAILABLE, hyper's `Canceled` for a request still queued
+//!    on the client when the connection closed, or a stream above the
+//!    GOAWAY's last stream id: never processed, safe to retry); it is retried
+//!    once and the retry must succeed. Any other error counts as a failure.
 //! 4. Samples the server's RSS, open file descriptors and threads every 5 s.
 //!    RSS after the warm-up (the first fifth of the run) must stay within
 //!    ±10 % of its mean; once the clients are gone, file descriptors and
@@ -91,11 +91,20 @@ struct Counts {
 }
 
 /// A call the connection's age stopped before the server saw it: UNAVAILABLE,
-/// or hyper's `Canceled` for a request still queued on the client when the
-/// aged connection closed (tonic reports it as CANCELLED). Safe to retry.
+/// hyper's `Canceled` for a request still queued on the client when the aged
+/// connection closed (tonic reports it as CANCELLED), or h2's error for a
+/// stream above the graceful GOAWAY's last stream id (tonic: INTERNAL). The
+/// same three as in `tests/drain.rs`; all safe to retry.
 fn refused_by_age(status: &tonic::Status) -> bool {
-    status.code() == Code::Unavailable
-        || (status.code() == Code::Cancelled && format!("{:?}", status).contains("Canceled, \"connection closed\""))
+    let debug = format!("{status:?}");
+    match status.code() {
+        Code::Unavailable => true,
+        Code::Cancelled => debug.contains("Canceled, \"connection closed\""),
+        // A stream the client opened above the last stream id of the
+        // server's graceful GOAWAY (RFC 9113 §6.8: not processed).
+        Code::Internal => debug.contains("GoAway(b\"\", NO_ERROR, Remote)"),
+        _ => false,
+    }
 }
 
 /// One call of the mix, retried once if the connection's age refused it.
