@@ -65,6 +65,21 @@ pub struct ServeArgs {
     #[arg(long, env = "REFUND_ELIGIBILITY_MAX_CONNECTION_AGE_GRACE", default_value = "15s", value_parser = parse_limit)]
     pub max_connection_age_grace: Limit,
 
+    /// Connections open at once; a connection beyond it is closed as soon as
+    /// it is accepted, open ones are unaffected. `0`: no cap.
+    #[arg(long, env = "REFUND_ELIGIBILITY_MAX_CONNECTIONS", default_value_t = 10_000)]
+    pub max_connections: usize,
+
+    /// Interval of the HTTP/2 PINGs sent on every connection; one not
+    /// acknowledged within 20 s closes the connection. `off`: no PINGs.
+    #[arg(long, env = "REFUND_ELIGIBILITY_HTTP2_KEEPALIVE_INTERVAL", default_value = "60s", value_parser = parse_limit)]
+    pub http2_keepalive_interval: Limit,
+
+    /// A connection silent this long with no call in progress, or without its
+    /// HTTP/2 preface this long after it opened, is closed. `off`: never.
+    #[arg(long, env = "REFUND_ELIGIBILITY_IDLE_TIMEOUT", default_value = "2m", value_parser = parse_limit)]
+    pub idle_timeout: Limit,
+
     /// PEM certificate chain: serve TLS instead of plaintext (needs --tls-key).
     #[arg(long, env = "REFUND_ELIGIBILITY_TLS_CERT", requires = "tls_key", value_name = "PATH")]
     pub tls_cert: Option<PathBuf>,
@@ -202,6 +217,10 @@ impl ServeArgs {
             request_timeout: self.request_timeout.0,
             max_connection_age: self.max_connection_age.0,
             max_connection_age_grace: self.max_connection_age_grace.0,
+            max_connections: (self.max_connections > 0).then_some(self.max_connections),
+            http2_keepalive_interval: self.http2_keepalive_interval.0,
+            idle_timeout: self.idle_timeout.0,
+            http2_keepalive_timeout: ServerConfig::default().http2_keepalive_timeout,
             tls,
             metrics,
             stream_limits: StreamLimits {
@@ -272,6 +291,9 @@ mod tests {
         assert_eq!(config.request_timeout, expected.request_timeout);
         assert_eq!(config.max_connection_age, expected.max_connection_age);
         assert_eq!(config.max_connection_age_grace, expected.max_connection_age_grace);
+        assert_eq!(config.max_connections, expected.max_connections);
+        assert_eq!(config.http2_keepalive_interval, expected.http2_keepalive_interval);
+        assert_eq!(config.idle_timeout, expected.idle_timeout);
         assert!(config.tls.is_none());
         assert_eq!(config.stream_limits, expected.stream_limits);
         assert_eq!(config.stream_limits.window, 256);
@@ -292,6 +314,12 @@ mod tests {
             "json",
             "--metrics-listen",
             "off",
+            "--max-connections",
+            "0",
+            "--http2-keepalive-interval",
+            "off",
+            "--idle-timeout",
+            "30s",
         ])
         .unwrap_or_else(|e| panic!("{e}"));
         let config = set.server_config(None).unwrap_or_else(|e| panic!("{e}"));
@@ -300,6 +328,9 @@ mod tests {
         assert_eq!(config.concurrency_limit_per_connection, None);
         assert_eq!(set.log_format, LogFormat::Json);
         assert_eq!(set.metrics_listen, Endpoint(None));
+        assert_eq!(config.max_connections, None);
+        assert_eq!(config.http2_keepalive_interval, None);
+        assert_eq!(config.idle_timeout, Some(Duration::from_secs(30)));
 
         assert!(
             parse(&["--tls-cert", "cert.pem"]).is_err(),

@@ -1,7 +1,9 @@
 //! Connection bookkeeping: what each accepted TCP connection carries for the
 //! requests on it (the peer's addresses and its call slots for the shed
-//! layer), and the hard cut of a connection still open after
-//! `max_connection_age` plus its grace.
+//! layer), its place under `max_connections`, the hard cut of a connection
+//! still open after `max_connection_age` plus its grace, and the cut of a
+//! connection that is silent for `idle_timeout` (or has not sent its HTTP/2
+//! preface within it).
 
 use std::future::Future;
 use std::io;
@@ -12,7 +14,7 @@ use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::{Instant, Sleep};
 use tonic::transport::server::{Connected, TcpConnectInfo, TlsConnectInfo};
 
@@ -37,51 +39,228 @@ impl ConnectionInfo {
     }
 }
 
-/// An accepted connection: its call slots, and a clock that fails every read
-/// and write once `cut_after` has passed since it was accepted, which ends it
-/// (and its calls) for good. That is the hard stop behind
-/// `max_connection_age`'s GOAWAY, for clients that ignore it.
-pub(crate) struct Connection {
-    io: TcpStream,
-    deadline: Option<Pin<Box<Sleep>>>,
-    slots: Option<Arc<Semaphore>>,
+/// The HTTP/2 client connection preface (RFC 9113 §3.4) is 24 bytes.
+const PREFACE_LEN: usize = 24;
+
+/// PING and SETTINGS frames (not acknowledgements) a client may send in a row
+/// without a HEADERS or DATA frame between them. h2 answers each one and
+/// never closes the connection for them: a client that reads the answers can
+/// keep a core busy for ever. No gRPC client comes near it (grpc-go's own
+/// servers refuse more than two keepalive PINGs per 5 minutes without calls).
+pub const MAX_CONTROL_FRAMES_IN_A_ROW: u32 = 1000;
+
+/// Follows the frame headers of a plaintext HTTP/2 stream to count the
+/// control frames in a row (see [`MAX_CONTROL_FRAMES_IN_A_ROW`]). Only the
+/// 9-byte headers are looked at; payloads are skipped, never copied.
+#[derive(Debug)]
+struct FrameWatch {
+    preface_left: usize,
+    header: [u8; 9],
+    have: usize,
+    skip: usize,
+    control_in_a_row: u32,
 }
 
-impl Connection {
-    pub(crate) fn new(io: TcpStream, cut_after: Option<Duration>, limit: Option<usize>) -> Connection {
-        let deadline = cut_after
-            .and_then(|after| Instant::now().checked_add(after))
-            .map(|at| Box::pin(tokio::time::sleep_until(at)));
-        Connection {
-            io,
-            deadline,
-            slots: limit.map(|n| Arc::new(Semaphore::new(n))),
+impl FrameWatch {
+    fn new() -> FrameWatch {
+        FrameWatch {
+            preface_left: PREFACE_LEN,
+            header: [0; 9],
+            have: 0,
+            skip: 0,
+            control_in_a_row: 0,
         }
     }
 
-    /// Polling the timer here also arms it, so an idle connection is woken and cut.
-    fn expired(&mut self, cx: &mut Context<'_>) -> bool {
-        self.deadline.as_mut().is_some_and(|d| d.as_mut().poll(cx).is_ready())
+    /// Takes the bytes that arrived; `false` once the client is over the limit.
+    fn feed(&mut self, mut bytes: &[u8]) -> bool {
+        while !bytes.is_empty() {
+            let n = if self.preface_left > 0 {
+                let n = self.preface_left.min(bytes.len());
+                self.preface_left = self.preface_left.saturating_sub(n);
+                n
+            } else if self.skip > 0 {
+                let n = self.skip.min(bytes.len());
+                self.skip = self.skip.saturating_sub(n);
+                n
+            } else {
+                let mut n = 0;
+                for (slot, byte) in self.header.iter_mut().skip(self.have).zip(bytes) {
+                    *slot = *byte;
+                    n += 1;
+                }
+                self.have = self.have.saturating_add(n);
+                if self.have == self.header.len() {
+                    self.have = 0;
+                    if !self.frame() {
+                        return false;
+                    }
+                }
+                n
+            };
+            bytes = bytes.get(n..).unwrap_or_default();
+        }
+        true
+    }
+
+    /// A whole frame header is in.
+    fn frame(&mut self) -> bool {
+        const DATA: u8 = 0x0;
+        const HEADERS: u8 = 0x1;
+        const SETTINGS: u8 = 0x4;
+        const PING: u8 = 0x6;
+        const ACK: u8 = 0x1;
+        let [l0, l1, l2, kind, flags, ..] = self.header;
+        self.skip = usize::from(l0) << 16 | usize::from(l1) << 8 | usize::from(l2);
+        match kind {
+            DATA | HEADERS => self.control_in_a_row = 0,
+            SETTINGS | PING if flags & ACK == 0 => {
+                self.control_in_a_row = self.control_in_a_row.saturating_add(1);
+            }
+            _ => {}
+        }
+        self.control_in_a_row <= MAX_CONTROL_FRAMES_IN_A_ROW
     }
 }
 
-fn cut() -> io::Error {
-    io::Error::new(io::ErrorKind::TimedOut, "max connection age and grace elapsed")
+/// The limits an accepted connection lives under.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Limits {
+    /// Cut the connection this long after it was accepted.
+    pub cut_after: Option<Duration>,
+    /// Calls the connection may have in progress at once.
+    pub calls: Option<usize>,
+    /// Cut the connection when nothing has arrived on it for this long, or
+    /// when its preface has not arrived this long after it was accepted.
+    pub idle_timeout: Option<Duration>,
+    /// Follow the HTTP/2 frames (plaintext only: under TLS the bytes seen
+    /// here are encrypted).
+    pub watch_frames: bool,
+}
+
+/// An accepted connection: its call slots, its place under the connection
+/// cap (given back when it is dropped), and two clocks that fail every read
+/// and write once they run out, which ends the connection (and its calls)
+/// for good: `cut_after` since it was accepted, the hard stop behind
+/// `max_connection_age`'s GOAWAY for clients that ignore it; and the idle
+/// clock, for connections that hold a place and say nothing.
+pub(crate) struct Connection {
+    io: TcpStream,
+    deadline: Option<Pin<Box<Sleep>>>,
+    idle: Option<(Duration, Pin<Box<Sleep>>)>,
+    /// Bytes read so far, counted up to the preface's length only: until the
+    /// preface is in, arriving bytes do not rewind the idle clock, so a
+    /// client trickling its preface a byte at a time is still cut.
+    preface_read: usize,
+    watch: Option<FrameWatch>,
+    slots: Option<Arc<Semaphore>>,
+    calls: usize,
+    _place: Option<OwnedSemaphorePermit>,
+}
+
+impl Connection {
+    pub(crate) fn new(io: TcpStream, limits: Limits, place: Option<OwnedSemaphorePermit>) -> Connection {
+        // Without a limit the slots are still there, too many to run out:
+        // the idle clock reads them to tell whether a call is in progress.
+        let calls = limits.calls.unwrap_or(Semaphore::MAX_PERMITS);
+        let at = |after: Duration| Instant::now().checked_add(after);
+        let deadline = limits
+            .cut_after
+            .and_then(at)
+            .map(|at| Box::pin(tokio::time::sleep_until(at)));
+        let idle = limits
+            .idle_timeout
+            .and_then(|after| at(after).map(|at| (after, Box::pin(tokio::time::sleep_until(at)))));
+        Connection {
+            io,
+            deadline,
+            idle,
+            preface_read: 0,
+            watch: limits.watch_frames.then(FrameWatch::new),
+            slots: Some(Arc::new(Semaphore::new(calls))),
+            calls,
+            _place: place,
+        }
+    }
+
+    /// Polling the timers here also arms them, so a silent connection is woken and cut.
+    fn expired(&mut self, cx: &mut Context<'_>) -> Option<io::Error> {
+        if self.deadline.as_mut().is_some_and(|d| d.as_mut().poll(cx).is_ready()) {
+            return Some(cut("max connection age and grace elapsed"));
+        }
+        let busy = self.busy();
+        let (after, timer) = self.idle.as_mut()?;
+        if timer.as_mut().poll(cx).is_pending() {
+            return None;
+        }
+        if busy {
+            // A call in progress (a slow one, or one waiting for its
+            // message) is not idleness: look again a period later.
+            let at = Instant::now().checked_add(*after)?;
+            timer.as_mut().reset(at);
+            let _ = timer.as_mut().poll(cx);
+            return None;
+        }
+        Some(cut("idle timeout elapsed"))
+    }
+
+    fn busy(&self) -> bool {
+        self.slots
+            .as_ref()
+            .is_some_and(|slots| slots.available_permits() < self.calls)
+    }
+
+    /// Bytes arrived: once the preface is complete, the idle clock starts over.
+    fn arrived(&mut self, n: usize) {
+        if n == 0 {
+            return;
+        }
+        if self.preface_read < PREFACE_LEN {
+            self.preface_read = self.preface_read.saturating_add(n);
+            if self.preface_read < PREFACE_LEN {
+                return;
+            }
+        }
+        if let Some((after, timer)) = self.idle.as_mut() {
+            if let Some(at) = Instant::now().checked_add(*after) {
+                timer.as_mut().reset(at);
+            }
+        }
+    }
+}
+
+fn cut(why: &'static str) -> io::Error {
+    io::Error::new(io::ErrorKind::TimedOut, why)
 }
 
 impl AsyncRead for Connection {
     fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        if self.expired(cx) {
-            return Poll::Ready(Err(cut()));
+        if let Some(error) = self.expired(cx) {
+            return Poll::Ready(Err(error));
         }
-        Pin::new(&mut self.io).poll_read(cx, buf)
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut self.io).poll_read(cx, buf);
+        if let Poll::Ready(Ok(())) = polled {
+            let new = buf.filled().get(before..).unwrap_or_default();
+            let n = new.len();
+            if let Some(watch) = self.watch.as_mut() {
+                if !watch.feed(new) {
+                    return Poll::Ready(Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        "too many PING or SETTINGS frames in a row",
+                    )));
+                }
+            }
+            self.arrived(n);
+        }
+        polled
     }
 }
 
 impl AsyncWrite for Connection {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        if self.expired(cx) {
-            return Poll::Ready(Err(cut()));
+        if let Some(error) = self.expired(cx) {
+            return Poll::Ready(Err(error));
         }
         Pin::new(&mut self.io).poll_write(cx, buf)
     }
@@ -99,8 +278,8 @@ impl AsyncWrite for Connection {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        if self.expired(cx) {
-            return Poll::Ready(Err(cut()));
+        if let Some(error) = self.expired(cx) {
+            return Poll::Ready(Err(error));
         }
         Pin::new(&mut self.io).poll_write_vectored(cx, bufs)
     }
@@ -118,5 +297,49 @@ impl Connected for Connection {
             tcp: self.io.connect_info(),
             slots: self.slots.clone(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(kind: u8, flags: u8, payload: usize) -> Vec<u8> {
+        let mut f = vec![
+            (payload >> 16) as u8,
+            (payload >> 8) as u8,
+            payload as u8,
+            kind,
+            flags,
+            0,
+            0,
+            0,
+            0,
+        ];
+        f.resize(9 + payload, 0xAB);
+        f
+    }
+
+    #[test]
+    fn control_frames_in_a_row_are_counted_across_reads() {
+        let mut watch = FrameWatch::new();
+        assert!(watch.feed(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"));
+        let ping = frame(0x6, 0, 8);
+        let ack = frame(0x6, 1, 8);
+        let data = frame(0x0, 0, 300);
+        for _ in 0..MAX_CONTROL_FRAMES_IN_A_ROW {
+            // One byte at a time for some, to cross every boundary.
+            for byte in &ping {
+                assert!(watch.feed(std::slice::from_ref(byte)));
+            }
+            assert!(watch.feed(&ack), "acknowledgements are not counted");
+        }
+        assert!(watch.feed(&data), "a DATA frame starts the count over");
+        let mut burst = Vec::new();
+        for _ in 0..MAX_CONTROL_FRAMES_IN_A_ROW {
+            burst.extend_from_slice(&frame(0x4, 0, 6));
+        }
+        assert!(watch.feed(&burst));
+        assert!(!watch.feed(&ping), "one more is one too many");
     }
 }

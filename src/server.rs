@@ -8,12 +8,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 use tokio_stream::wrappers::TcpListenerStream;
 use tokio_stream::StreamExt;
 use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
 use tonic_health::ServingStatus;
 
-use crate::connection::Connection;
+use crate::connection::{Connection, Limits};
 use crate::grpc::pb;
 use crate::grpc::pb::eligibility_service_server::EligibilityServiceServer;
 use crate::grpc::service::EligibilityApi;
@@ -59,6 +60,21 @@ pub struct ServerConfig {
     /// How long after `max_connection_age` a connection that has still not
     /// closed is cut (only with `max_connection_age`; `None`: never cut).
     pub max_connection_age_grace: Option<Duration>,
+    /// Connections open at once (`None`: no cap). A connection accepted
+    /// beyond the cap is closed at once, before any byte is read; connections
+    /// already open are not affected.
+    pub max_connections: Option<usize>,
+    /// Interval of the HTTP/2 PINGs the server sends on every connection; a
+    /// PING not acknowledged within `http2_keepalive_timeout` closes the
+    /// connection (a dead or half-open peer). `None`: no PINGs.
+    pub http2_keepalive_interval: Option<Duration>,
+    /// A connection from which nothing arrives for this long while it has no
+    /// call in progress is cut, and so is one whose HTTP/2 preface has not
+    /// arrived this long after it was accepted. `None`: never.
+    pub idle_timeout: Option<Duration>,
+    /// Time a keepalive PING has to be acknowledged before the connection is
+    /// closed (only with `http2_keepalive_interval`).
+    pub http2_keepalive_timeout: Duration,
     /// Serve TLS (and, with a client CA, require client certificates).
     pub tls: Option<TlsConfig>,
     /// Where calls are counted; `None` logs them only.
@@ -77,6 +93,10 @@ impl Default for ServerConfig {
             request_timeout: Some(Duration::from_secs(5)),
             max_connection_age: Some(Duration::from_secs(300)),
             max_connection_age_grace: Some(Duration::from_secs(15)),
+            max_connections: Some(10_000),
+            http2_keepalive_interval: Some(Duration::from_secs(60)),
+            idle_timeout: Some(Duration::from_secs(120)),
+            http2_keepalive_timeout: Duration::from_secs(20),
             tls: None,
             metrics: None,
             stream_limits: StreamLimits::default(),
@@ -117,6 +137,23 @@ impl TlsConfig {
         }
     }
 }
+
+/// Largest header list (HPACK-decoded) a request may carry: gRPC metadata is
+/// small, and a larger list, sent in one HEADERS frame or spread over
+/// CONTINUATION frames, is refused (h2 answers the stream with 431 or, for a
+/// CONTINUATION flood, closes the connection with ENHANCE_YOUR_CALM) without
+/// buffering more than this. hyper's default too; pinned here so that an
+/// upgrade cannot raise it silently.
+pub const HTTP2_MAX_HEADER_LIST_BYTES: u32 = 16 * 1024;
+
+/// Streams the client may reset before the server has accepted them, at any
+/// one time (h2's own default): a rapid-reset flood (CVE-2023-44487) past it
+/// gets GOAWAY ENHANCE_YOUR_CALM.
+pub const HTTP2_MAX_PENDING_ACCEPT_RESET_STREAMS: usize = 20;
+
+/// Streams the server may reset because of the client's errors before it
+/// closes the connection with GOAWAY ENHANCE_YOUR_CALM (hyper's default).
+pub const HTTP2_MAX_LOCAL_ERROR_RESET_STREAMS: usize = 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -167,7 +204,12 @@ pub async fn run(
         let _ = drain_started_tx.send(());
     };
 
-    let mut builder = Server::builder();
+    let mut builder = Server::builder()
+        .http2_max_header_list_size(HTTP2_MAX_HEADER_LIST_BYTES)
+        .http2_max_pending_accept_reset_streams(Some(HTTP2_MAX_PENDING_ACCEPT_RESET_STREAMS))
+        .http2_max_local_error_reset_streams(Some(HTTP2_MAX_LOCAL_ERROR_RESET_STREAMS))
+        .http2_keepalive_interval(config.http2_keepalive_interval)
+        .http2_keepalive_timeout(Some(config.http2_keepalive_timeout));
     if let Some(tls) = &config.tls {
         builder = builder.tls_config(tls.server_config())?;
     }
@@ -189,12 +231,32 @@ pub async fn run(
         .max_connection_age
         .zip(config.max_connection_age_grace)
         .map(|(age, grace)| age.saturating_add(grace));
-    let incoming = TcpListenerStream::new(listener).map(move |accepted| {
-        accepted.map(|stream| {
+    let limits = Limits {
+        cut_after,
+        calls: limit,
+        idle_timeout: config.idle_timeout,
+        watch_frames: config.tls.is_none(),
+    };
+    let places = config.max_connections.map(|n| Arc::new(Semaphore::new(n)));
+    let incoming = TcpListenerStream::new(listener).filter_map(move |accepted| match accepted {
+        Ok(stream) => {
+            let place = match &places {
+                Some(places) => match places.clone().try_acquire_owned() {
+                    Ok(place) => Some(place),
+                    // Over the cap: closed unread, so refusing costs an
+                    // accept and a close, and the client learns at once.
+                    Err(_) => {
+                        tracing::debug!("connection refused: max connections reached");
+                        return None;
+                    }
+                },
+                None => None,
+            };
             // Ignored by tonic for a caller-supplied listener, so set here.
             let _ = stream.set_nodelay(true);
-            Connection::new(stream, cut_after, limit)
-        })
+            Some(Ok(Connection::new(stream, limits, place)))
+        }
+        Err(error) => Some(Err(error)),
     });
 
     let serve = builder

@@ -219,6 +219,12 @@ fn help_documents_every_serve_setting_with_its_variable() {
         ("--tls-cert", "REFUND_ELIGIBILITY_TLS_CERT"),
         ("--tls-key", "REFUND_ELIGIBILITY_TLS_KEY"),
         ("--tls-client-ca", "REFUND_ELIGIBILITY_TLS_CLIENT_CA"),
+        ("--max-connections", "REFUND_ELIGIBILITY_MAX_CONNECTIONS"),
+        (
+            "--http2-keepalive-interval",
+            "REFUND_ELIGIBILITY_HTTP2_KEEPALIVE_INTERVAL",
+        ),
+        ("--idle-timeout", "REFUND_ELIGIBILITY_IDLE_TIMEOUT"),
     ] {
         assert!(help.contains(flag), "{flag} undocumented");
         assert!(help.contains(&format!("[env: {env}")), "{env} undocumented");
@@ -246,6 +252,24 @@ fn serve_reads_its_settings_from_the_environment() {
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("--max-message-bytes"), "{err}");
+    for (env, flag) in [
+        ("REFUND_ELIGIBILITY_MAX_CONNECTIONS", "--max-connections"),
+        (
+            "REFUND_ELIGIBILITY_HTTP2_KEEPALIVE_INTERVAL",
+            "--http2-keepalive-interval",
+        ),
+        ("REFUND_ELIGIBILITY_IDLE_TIMEOUT", "--idle-timeout"),
+    ] {
+        let out = binary()
+            .arg("serve")
+            .env(env, "lots")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{out:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(flag), "{err}");
+    }
 }
 
 #[test]
