@@ -81,6 +81,24 @@ pub struct ServeArgs {
         value_name = "PATH"
     )]
     pub tls_client_ca: Option<PathBuf>,
+
+    /// `on`: each EvaluateClaim decision is logged as one decision line
+    /// (decision id, policy, rules edition, decision, amount, reason codes)
+    /// instead of its access line; `off`: the access line, as for other calls.
+    #[arg(long, env = "REFUND_ELIGIBILITY_DECISION_LOG", default_value = "on", value_parser = parse_switch)]
+    pub decision_log: Switch,
+}
+
+/// An on/off setting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Switch(pub bool);
+
+fn parse_switch(text: &str) -> Result<Switch, String> {
+    match text.trim() {
+        "on" => Ok(Switch(true)),
+        "off" => Ok(Switch(false)),
+        _ => Err(format!("expected on or off; got {text:?}")),
+    }
 }
 
 /// A listen address, or none.
@@ -174,6 +192,7 @@ impl ServeArgs {
             max_connection_age_grace: self.max_connection_age_grace.0,
             tls,
             metrics,
+            decision_log: self.decision_log.0,
         })
     }
 }
@@ -239,6 +258,8 @@ mod tests {
         assert_eq!(config.max_connection_age, expected.max_connection_age);
         assert_eq!(config.max_connection_age_grace, expected.max_connection_age_grace);
         assert!(config.tls.is_none());
+        assert_eq!(config.decision_log, expected.decision_log);
+        assert!(config.decision_log, "decisions are logged by default");
 
         let set = parse(&[
             "--request-timeout",
@@ -251,6 +272,8 @@ mod tests {
             "json",
             "--metrics-listen",
             "off",
+            "--decision-log",
+            "off",
         ])
         .unwrap_or_else(|e| panic!("{e}"));
         let config = set.server_config(None).unwrap_or_else(|e| panic!("{e}"));
@@ -259,6 +282,8 @@ mod tests {
         assert_eq!(config.concurrency_limit_per_connection, None);
         assert_eq!(set.log_format, LogFormat::Json);
         assert_eq!(set.metrics_listen, Endpoint(None));
+        assert!(!config.decision_log);
+        assert!(parse(&["--decision-log", "yes"]).is_err(), "on or off");
 
         assert!(
             parse(&["--tls-cert", "cert.pem"]).is_err(),

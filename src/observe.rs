@@ -7,8 +7,10 @@
 
 use std::sync::{Arc, Mutex};
 
-use crate::domain::decision::Decision;
-use crate::policies::PolicyId;
+use crate::domain::decision::{Decision, DecisionId, Outcome, Reason};
+use crate::domain::list::List;
+use crate::domain::money::Money;
+use crate::policies::{PolicyId, PolicyMeta, RULES_EDITION};
 
 /// What one call revealed, as closed-set labels (plus a filtered request id).
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -20,6 +22,38 @@ pub struct Facts {
     pub decision: Option<&'static str>,
     /// The caller's correlation id, only if it looks opaque.
     pub request_id: Option<String>,
+    /// What the decision log records of an EvaluateClaim decision.
+    pub decided: Option<Decided>,
+}
+
+/// One decision as the decision log records it: ids, versions and the
+/// answer, nothing that names a person, an order or a payment. Plain values
+/// (no heap), so that recording it costs a copy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Decided {
+    pub decision_id: DecisionId,
+    pub policy_version: &'static str,
+    pub rules_edition: &'static str,
+    /// The refund amount, with its currency.
+    pub amount: Money,
+    /// The reasons' codes, the primary first.
+    pub reasons: ReasonCodes,
+}
+
+/// Reason codes, shown comma-separated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReasonCodes(pub List<Reason, 6>);
+
+impl std::fmt::Display for ReasonCodes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, reason) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(",")?;
+            }
+            f.write_str(reason.code)?;
+        }
+        Ok(())
+    }
 }
 
 /// A slot shared by the layer and the service for one call.
@@ -61,6 +95,21 @@ impl CallFacts {
     /// Records the decision of an EvaluateClaim call.
     pub fn set_decision(&self, decision: Decision) {
         self.update(|f| f.decision = Some(decision_label(decision)));
+    }
+
+    /// Records an EvaluateClaim decision for the metrics and the decision log.
+    pub fn set_decided(&self, outcome: &Outcome, policy: &PolicyMeta, decision_id: DecisionId) {
+        let decided = Decided {
+            decision_id,
+            policy_version: policy.version,
+            rules_edition: RULES_EDITION,
+            amount: outcome.refund_amount,
+            reasons: ReasonCodes(outcome.reasons),
+        };
+        self.update(|f| {
+            f.decision = Some(decision_label(outcome.decision));
+            f.decided = Some(decided);
+        });
     }
 }
 

@@ -62,6 +62,9 @@ pub struct ServerConfig {
     pub tls: Option<TlsConfig>,
     /// Where calls are counted; `None` logs them only.
     pub metrics: Option<Arc<Metrics>>,
+    /// Log each EvaluateClaim decision as a decision line (target
+    /// `refund_eligibility::decision`) instead of its access line.
+    pub decision_log: bool,
 }
 
 impl Default for ServerConfig {
@@ -76,6 +79,7 @@ impl Default for ServerConfig {
             max_connection_age_grace: Some(Duration::from_secs(15)),
             tls: None,
             metrics: None,
+            decision_log: true,
         }
     }
 }
@@ -191,7 +195,7 @@ pub async fn run(
     let serve = builder
         // Outermost first: telemetry sees the final status of every call,
         // shed ones and rewritten ones included.
-        .layer(TelemetryLayer::new(config.metrics.clone()))
+        .layer(TelemetryLayer::new(config.metrics.clone()).with_decision_log(config.decision_log))
         .layer(ShedLayer)
         .layer(StatusMapLayer)
         .add_service(health_service)

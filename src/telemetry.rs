@@ -11,6 +11,13 @@
 //! decision and the caller's `request_id` (only if it looks like an opaque
 //! id: no `@`, no spaces, at most 128 characters). Never an order id, an
 //! email address, an invoice number, a description or a peer address.
+//!
+//! With the decision log on (the default), a decided EvaluateClaim call is
+//! logged by its decision line instead (target `refund_eligibility::decision`):
+//! the same access fields plus the decision id, the policy version, the rules
+//! edition, the refund amount and currency and the reason codes; still
+//! nothing that names a person, an order, an invoice, a transaction or a
+//! reseller. A refused EvaluateClaim call has no decision: its access line.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -24,7 +31,7 @@ use tonic::Code;
 
 use crate::grpc::pb::eligibility_service_server::SERVICE_NAME;
 use crate::metrics::Metrics;
-use crate::observe::{CallFacts, Facts};
+use crate::observe::{CallFacts, Decided, Facts};
 
 // ---------------------------------------------------------------------------
 // The tower layer
@@ -87,6 +94,7 @@ struct CallRecord {
     started: Instant,
     facts: CallFacts,
     metrics: Option<Arc<Metrics>>,
+    decision_log: bool,
     done: bool,
 }
 
@@ -105,7 +113,10 @@ impl CallRecord {
                 metrics.observe_decision(policy, decision);
             }
         }
-        log_call(self.service, self.method, code, elapsed, &facts);
+        match facts.decided {
+            Some(decided) if self.decision_log => log_decision(code, elapsed, &facts, &decided),
+            _ => log_call(self.service, self.method, code, elapsed, &facts),
+        }
     }
 }
 
@@ -145,16 +156,52 @@ fn log_call(service: &'static str, method: &'static str, code: &'static str, ela
     }
 }
 
+/// The decision line of a decided EvaluateClaim call, in place of its access line.
+fn log_decision(code: &'static str, elapsed: Duration, facts: &Facts, decided: &Decided) {
+    tracing::info!(
+        target: "refund_eligibility::decision",
+        grpc_method = "EvaluateClaim",
+        grpc_code = code,
+        latency_ms = elapsed.as_secs_f64() * 1000.0,
+        request_id = facts.request_id.as_deref().unwrap_or("-"),
+        decision_id = %decided.decision_id,
+        policy = facts.policy.unwrap_or("-"),
+        policy_version = decided.policy_version,
+        rules_edition = decided.rules_edition,
+        decision = facts.decision.unwrap_or("-"),
+        amount = %decided.amount,
+        currency = decided.amount.currency().code(),
+        reasons = %decided.reasons,
+        "decision"
+    );
+}
+
 /// Times and counts every gRPC call; see the module docs.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct TelemetryLayer {
     metrics: Option<Arc<Metrics>>,
+    decision_log: bool,
+}
+
+impl Default for TelemetryLayer {
+    fn default() -> Self {
+        TelemetryLayer::new(None)
+    }
 }
 
 impl TelemetryLayer {
-    /// Logs every call; counts them too when `metrics` is given.
+    /// Logs every call, decisions by their decision line; counts them too
+    /// when `metrics` is given.
     pub fn new(metrics: Option<Arc<Metrics>>) -> TelemetryLayer {
-        TelemetryLayer { metrics }
+        TelemetryLayer {
+            metrics,
+            decision_log: true,
+        }
+    }
+
+    /// `false`: decided EvaluateClaim calls get the access line like any other.
+    pub fn with_decision_log(self, decision_log: bool) -> TelemetryLayer {
+        TelemetryLayer { decision_log, ..self }
     }
 }
 
@@ -165,6 +212,7 @@ impl<S> tower_layer::Layer<S> for TelemetryLayer {
         Telemetry {
             inner,
             metrics: self.metrics.clone(),
+            decision_log: self.decision_log,
         }
     }
 }
@@ -173,6 +221,7 @@ impl<S> tower_layer::Layer<S> for TelemetryLayer {
 pub struct Telemetry<S> {
     inner: S,
     metrics: Option<Arc<Metrics>>,
+    decision_log: bool,
 }
 
 impl<S, ReqBody, ResBody> tower_service::Service<http::Request<ReqBody>> for Telemetry<S>
@@ -199,6 +248,7 @@ where
             started: Instant::now(),
             facts,
             metrics: self.metrics.clone(),
+            decision_log: self.decision_log,
             done: false,
         };
         ObservedFuture {

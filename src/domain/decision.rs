@@ -109,6 +109,18 @@ pub struct Timeline {
     pub funds_latest: Option<DateTime<Utc>>,
 }
 
+/// The content-addressed id of a decision: a SHA-256 digest over what
+/// decided it (computed at the edge, which knows the wire encoding; see
+/// `grpc::decision_id`). Shown as lowercase hex.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct DecisionId(pub [u8; 32]);
+
+impl std::fmt::Display for DecisionId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
+    }
+}
+
 /// The engine's answer to a claim. Built on the stack: no heap allocation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Outcome {

@@ -41,6 +41,10 @@ pub fn evaluate_response(
         explanation: i18n::explanation(out, lang),
         request_id,
         evaluated_at: Some(timestamp(evaluated_at)),
+        // Over the request, not the outcome: the service sets both
+        // (grpc::decision_id).
+        decision_id: String::new(),
+        engine_version: String::new(),
     }
 }
 

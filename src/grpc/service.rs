@@ -7,12 +7,13 @@ use chrono::{DateTime, Utc};
 use tonic::{Code, Request, Response, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
+use super::decision_id::{Canonical, ENGINE_VERSION};
 use super::decode::{self, RequestError};
 use super::encode;
 use super::pb;
 use super::pb::eligibility_service_server::EligibilityService;
 use crate::domain::claim::Language;
-use crate::domain::decision::Decision;
+use crate::domain::decision::{DecisionId, Outcome};
 use crate::engine;
 use crate::observe::CallFacts;
 use crate::policies::PolicyId;
@@ -43,20 +44,34 @@ pub fn evaluate(
     request: pb::EvaluateClaimRequest,
     now: DateTime<Utc>,
 ) -> Result<pb::EvaluateClaimResponse, RequestError> {
-    decide(request, now).map(|(_, response)| response)
+    decide(request, now).map(|decided| decided.response)
+}
+
+/// A decided claim: the answer, and what the observer records of it.
+struct Decided {
+    outcome: Outcome,
+    policy: PolicyId,
+    id: DecisionId,
+    response: pb::EvaluateClaimResponse,
 }
 
 /// [`evaluate`], also handing back the domain decision for the observer.
-fn decide(
-    request: pb::EvaluateClaimRequest,
-    now: DateTime<Utc>,
-) -> Result<(Decision, pb::EvaluateClaimResponse), RequestError> {
+fn decide(mut request: pb::EvaluateClaimRequest, now: DateTime<Utc>) -> Result<Decided, RequestError> {
+    let canonical = Canonical::of_request(&mut request, now);
     let input = decode::decode_evaluate(request, now)?;
     let outcome = engine::evaluate(input.policy, &input.request);
     let meta = input.policy.meta();
+    let id = canonical.finish(meta);
     let lang = encode::language(input.language, meta);
-    let response = encode::evaluate_response(&outcome, meta, lang, input.request_id, input.request.evaluated_at);
-    Ok((outcome.decision, response))
+    let mut response = encode::evaluate_response(&outcome, meta, lang, input.request_id, input.request.evaluated_at);
+    response.decision_id = id.to_string();
+    response.engine_version = ENGINE_VERSION.to_owned();
+    Ok(Decided {
+        outcome,
+        policy: input.policy,
+        id,
+        response,
+    })
 }
 
 /// The call's observer slot, if the telemetry layer installed one.
@@ -95,11 +110,11 @@ impl EligibilityService for EligibilityApi {
             facts.set_request_id(&message.request_id);
             facts.set_policy(named_policy(&message.policy_id));
         }
-        let (decision, response) = decide(message, Utc::now())?;
+        let decided = decide(message, Utc::now())?;
         if let Some(facts) = &observer {
-            facts.set_decision(decision);
+            facts.set_decided(&decided.outcome, decided.policy.meta(), decided.id);
         }
-        Ok(Response::new(response))
+        Ok(Response::new(decided.response))
     }
 
     async fn quote_refund(
