@@ -156,21 +156,24 @@ fn log_call(service: &'static str, method: &'static str, code: &'static str, ela
     }
 }
 
-/// The decision line of a decided EvaluateClaim call, in place of its access line.
+/// The decision line of a decided EvaluateClaim call, in place of its access
+/// line. Its target names the method. The closed-set strings (and the
+/// request id, which holds only `[A-Za-z0-9-_.:/+=]`) are written with
+/// `Display`: nothing to escape, and the escaping formatter would make the
+/// line cost more than the access line it replaces.
 fn log_decision(code: &'static str, elapsed: Duration, facts: &Facts, decided: &Decided) {
     tracing::info!(
         target: "refund_eligibility::decision",
-        grpc_method = "EvaluateClaim",
-        grpc_code = code,
+        grpc_code = %code,
         latency_ms = elapsed.as_secs_f64() * 1000.0,
-        request_id = facts.request_id.as_deref().unwrap_or("-"),
+        request_id = %facts.request_id.as_deref().unwrap_or("-"),
         decision_id = %decided.decision_id,
-        policy = facts.policy.unwrap_or("-"),
-        policy_version = decided.policy_version,
-        rules_edition = decided.rules_edition,
-        decision = facts.decision.unwrap_or("-"),
+        policy = %facts.policy.unwrap_or("-"),
+        policy_version = %decided.policy_version,
+        rules_edition = %decided.rules_edition,
+        decision = %facts.decision.unwrap_or("-"),
         amount = %decided.amount,
-        currency = decided.amount.currency().code(),
+        currency = %decided.amount.0.currency().code(),
         reasons = %decided.reasons,
         "decision"
     );
