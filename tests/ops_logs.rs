@@ -144,8 +144,8 @@ async fn one_json_line_per_call_without_personal_data() {
     assert_eq!(ok["currency"], "EUR");
     let codes: Vec<&str> = answer.reasons.iter().map(|r| r.code.as_str()).collect();
     assert_eq!(ok["reasons"], codes.join(","));
-    let latency = ok["latency_ms"].as_f64().unwrap();
-    assert!(latency > 0.0 && latency < 5000.0, "{latency}");
+    let latency = ok["latency_us"].as_u64().unwrap();
+    assert!(latency > 0 && latency < 5_000_000, "{latency}");
     let mut keys: Vec<&str> = ok.as_object().unwrap().keys().map(String::as_str).collect();
     keys.sort_unstable();
     assert_eq!(
@@ -156,7 +156,7 @@ async fn one_json_line_per_call_without_personal_data() {
             "decision",
             "decision_id",
             "grpc_code",
-            "latency_ms",
+            "latency_us",
             "level",
             "message",
             "policy",
@@ -269,7 +269,11 @@ fn serve_one_call(decision_log: Option<&str>) -> String {
         format!("policy={}", q("iptv-smarters-pro")),
         format!("decision={}", q("APPROVED")),
         format!("request_id={}", q("example-iptv-smarters-pro-1")),
-        "latency_ms=".to_owned(),
+        if rpc.contains("refund_eligibility::decision") {
+            "latency_us=".to_owned()
+        } else {
+            "latency_ms=".to_owned()
+        },
     ] {
         assert!(rpc.contains(&field), "{field} missing from {rpc}");
     }
