@@ -49,7 +49,14 @@ pub struct Amount(pub Money);
 
 impl std::fmt::Display for Amount {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let amount = self.0.rounded().amount();
+        // Outcomes are rounded to the minor unit already (Outcome::finish):
+        // round only what is not, which is what Money's Display would do.
+        let exact = self.0.amount();
+        let amount = if exact.scale() == u32::from(self.0.currency().exponent()) {
+            exact
+        } else {
+            self.0.rounded().amount()
+        };
         let units = u64::try_from(amount.mantissa().unsigned_abs());
         let scale = amount.scale();
         match (units, 10u64.checked_pow(scale)) {
