@@ -39,8 +39,9 @@ impl Canonical {
         }
         let request_id = std::mem::take(&mut request.request_id);
         let locale = std::mem::take(&mut request.locale);
-        // The trace flag (`explain`, field 7) is cleared here too: it changes
-        // what is shown, not what is decided.
+        // The trace flag (`explain`, field 7, issue 11 item 1) must be cleared
+        // here too once the request has it: it changes what is shown, not
+        // what is decided (the proto comment on decision_id says so already).
         let bytes = request.encode_to_vec();
         request.request_id = request_id;
         request.locale = locale;
