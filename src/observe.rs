@@ -7,9 +7,9 @@
 
 use std::sync::{Arc, Mutex};
 
-use crate::domain::decision::{Decision, DecisionId, Outcome, Reason};
+use crate::domain::decision::{Decision, Outcome, Reason};
 use crate::domain::list::List;
-use crate::domain::money::Money;
+use crate::domain::money::Currency;
 use crate::policies::{PolicyId, PolicyMeta, RULES_EDITION};
 
 /// What one call revealed, as closed-set labels (plus a filtered request id).
@@ -31,44 +31,51 @@ pub struct Facts {
 /// (no heap), so that recording it costs a copy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Decided {
-    pub decision_id: DecisionId,
+    /// The decision id as the response carries it (64 hex digits).
+    pub decision_id: Inline,
     pub policy_version: &'static str,
     pub rules_edition: &'static str,
-    /// The refund amount, with its currency.
-    pub amount: Amount,
+    /// The refund amount as the response carries it, and its currency.
+    pub amount: Inline,
+    pub currency: Currency,
     /// The reasons' codes, the primary first.
     pub reasons: ReasonCodes,
 }
 
-/// An amount as the wire shows it (the minor-unit digits), written with two
-/// integer writes instead of `Decimal`'s digit-by-digit formatter: the
-/// decision line is written for every decision and must cost no more than
-/// the access line it replaces.
+/// A short text held inline (no heap): the decision id and the amount,
+/// copied from the response the service already wrote rather than
+/// formatted again for the decision line, which is written for every
+/// decision and must cost no more than the access line it replaces.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Amount(pub Money);
+pub struct Inline {
+    bytes: [u8; 64],
+    len: usize,
+}
 
-impl std::fmt::Display for Amount {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Outcomes are rounded to the minor unit already (Outcome::finish):
-        // round only what is not, which is what Money's Display would do.
-        let exact = self.0.amount();
-        let amount = if exact.scale() == u32::from(self.0.currency().exponent()) {
-            exact
-        } else {
-            self.0.rounded().amount()
-        };
-        let units = u64::try_from(amount.mantissa().unsigned_abs());
-        let scale = amount.scale();
-        match (units, 10u64.checked_pow(scale)) {
-            (Ok(units), Some(divisor)) if !amount.is_sign_negative() => {
-                if scale == 0 {
-                    write!(f, "{units}")
-                } else {
-                    write!(f, "{}.{:02$}", units / divisor, units % divisor, scale as usize)
-                }
+impl Inline {
+    /// `text`, or `-` if it is longer than 64 bytes (no amount or id is).
+    pub fn new(text: &str) -> Inline {
+        let mut bytes = [0u8; 64];
+        match bytes.get_mut(..text.len()) {
+            Some(head) => {
+                head.copy_from_slice(text.as_bytes());
+                Inline { bytes, len: text.len() }
             }
-            _ => write!(f, "{}", self.0),
+            None => Inline::new("-"),
         }
+    }
+
+    pub fn as_str(&self) -> &str {
+        self.bytes
+            .get(..self.len)
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .unwrap_or("-")
+    }
+}
+
+impl std::fmt::Display for Inline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -129,13 +136,15 @@ impl CallFacts {
         self.update(|f| f.decision = Some(decision_label(decision)));
     }
 
-    /// Records an EvaluateClaim decision for the metrics and the decision log.
-    pub fn set_decided(&self, outcome: &Outcome, policy: &PolicyMeta, decision_id: DecisionId) {
+    /// Records an EvaluateClaim decision for the metrics and the decision
+    /// log, with its id and amount as the response carries them.
+    pub fn set_decided(&self, outcome: &Outcome, policy: &PolicyMeta, decision_id: &str, amount: &str) {
         let decided = Decided {
-            decision_id,
+            decision_id: Inline::new(decision_id),
             policy_version: policy.version,
             rules_edition: RULES_EDITION,
-            amount: Amount(outcome.refund_amount),
+            amount: Inline::new(amount),
+            currency: outcome.refund_amount.currency(),
             reasons: ReasonCodes(outcome.reasons),
         };
         self.update(|f| {
@@ -183,21 +192,12 @@ mod tests {
     }
 
     #[test]
-    fn amounts_are_written_as_on_the_wire() {
-        use crate::domain::money::Currency;
-        for (code, text) in [
-            ("EUR", "29.99"),
-            ("EUR", "0"),
-            ("EUR", "0.5"),
-            ("EUR", "1234567.05"),
-            ("JPY", "1500"),
-            ("KWD", "1.234"),
-        ] {
-            let money = Money::parse(Currency::from_code(code).unwrap(), text).unwrap();
-            assert_eq!(Amount(money).to_string(), money.to_string(), "{code} {text}");
-            let third = money.scaled(1, 3).unwrap();
-            assert_eq!(Amount(third).to_string(), third.to_string(), "{code} {text} / 3");
-        }
+    fn inline_texts_keep_what_fits() {
+        let id = "85f9e977bcb7b721cf1e61bf1232c78f8102cdf04fa8efe72efd30cf9ffd543d";
+        assert_eq!(Inline::new(id).to_string(), id);
+        assert_eq!(Inline::new("29.99").as_str(), "29.99");
+        assert_eq!(Inline::new("").as_str(), "");
+        assert_eq!(Inline::new(&"9".repeat(65)).as_str(), "-");
     }
 
     #[test]

@@ -175,7 +175,7 @@ fn log_decision(code: &'static str, elapsed: Duration, facts: &Facts, decided: &
         rules_edition = %decided.rules_edition,
         decision = %facts.decision.unwrap_or("-"),
         amount = %decided.amount,
-        currency = %decided.amount.0.currency().code(),
+        currency = %decided.currency,
         reasons = %decided.reasons,
         "decision"
     );

@@ -13,7 +13,7 @@ use super::encode;
 use super::pb;
 use super::pb::eligibility_service_server::EligibilityService;
 use crate::domain::claim::Language;
-use crate::domain::decision::{DecisionId, Outcome};
+use crate::domain::decision::Outcome;
 use crate::engine;
 use crate::observe::CallFacts;
 use crate::policies::PolicyId;
@@ -51,7 +51,6 @@ pub fn evaluate(
 struct Decided {
     outcome: Outcome,
     policy: PolicyId,
-    id: DecisionId,
     response: pb::EvaluateClaimResponse,
 }
 
@@ -69,7 +68,6 @@ fn decide(mut request: pb::EvaluateClaimRequest, now: DateTime<Utc>) -> Result<D
     Ok(Decided {
         outcome,
         policy: input.policy,
-        id,
         response,
     })
 }
@@ -112,7 +110,17 @@ impl EligibilityService for EligibilityApi {
         }
         let decided = decide(message, Utc::now())?;
         if let Some(facts) = &observer {
-            facts.set_decided(&decided.outcome, decided.policy.meta(), decided.id);
+            let amount = decided
+                .response
+                .refund_amount
+                .as_ref()
+                .map_or("", |m| m.amount.as_str());
+            facts.set_decided(
+                &decided.outcome,
+                decided.policy.meta(),
+                &decided.response.decision_id,
+                amount,
+            );
         }
         Ok(Response::new(decided.response))
     }
