@@ -249,6 +249,62 @@ class Interop(unittest.TestCase):
         self.assertIn("après l'achat ; le délai est de 48 h", within.detail)
         del resp.trace[:]
         self.assertEqual(resp, plain)
+    def test_decision_id_is_recomputed_from_the_proto_comments(self):
+        """EvaluateClaimResponse.decision_id, recomputed by this client from
+        the recipe in the proto's comments alone, and engine_version."""
+        import hashlib
+        import struct
+
+        def recompute(request, response):
+            canonical = pb.EvaluateClaimRequest()
+            canonical.CopyFrom(request)
+            canonical.evaluated_at.CopyFrom(response.evaluated_at)
+            canonical.ClearField("request_id")
+            canonical.ClearField("locale")
+            parts = [
+                canonical.SerializeToString(deterministic=True),
+                response.policy.id.encode(),
+                response.policy.version.encode(),
+                response.policy.rules_edition.encode(),
+                response.engine_version.encode(),
+            ]
+            return hashlib.sha256(b"".join(struct.pack(">Q", len(p)) + p for p in parts)).hexdigest()
+
+        request = pb.EvaluateClaimRequest(
+            policy_id="iptv-smarters-pro",
+            purchase=purchase(withdrawal_information_given=False, invoice_number="INV-1"),
+            claim=pb.Claim(
+                reason=pb.CLAIM_REASON_SERVICE_OUTAGE,
+                outage=pb.Outage(),
+                support=pb.SupportHistory(contacted=True),
+                device_officially_supported=False,
+                evidence_attachments=2,
+            ),
+            evaluated_at=ts("2026-01-06T10:00:00Z"),
+            locale="fr",
+            request_id="interop-id-1",
+        )
+        answer = self.stub.EvaluateClaim(request, timeout=10)
+        self.assertRegex(answer.decision_id, r"^[0-9a-f]{64}$")
+        self.assertRegex(answer.engine_version, r"^\d+\.\d+\.\d+")
+        self.assertEqual(answer.decision_id, recompute(request, answer))
+
+        # request_id and locale do not enter the id; a decision-relevant field does.
+        other = pb.EvaluateClaimRequest()
+        other.CopyFrom(request)
+        other.request_id = "interop-id-2"
+        other.locale = "en"
+        self.assertEqual(self.stub.EvaluateClaim(other, timeout=10).decision_id, answer.decision_id)
+        other.claim.evidence_attachments = 3
+        self.assertNotEqual(self.stub.EvaluateClaim(other, timeout=10).decision_id, answer.decision_id)
+
+        # Unset evaluated_at: the id is over the instant used, which the answer echoes.
+        unset = pb.EvaluateClaimRequest()
+        unset.CopyFrom(request)
+        unset.ClearField("evaluated_at")
+        unset.claim.submitted_at.CopyFrom(ts("2026-01-06T10:00:00Z"))
+        later = self.stub.EvaluateClaim(unset, timeout=10)
+        self.assertEqual(later.decision_id, recompute(unset, later))
 
     def test_quote_refund(self):
         resp = self.stub.QuoteRefund(

@@ -114,6 +114,12 @@ pub struct ServeArgs {
     #[arg(long, env = "REFUND_ELIGIBILITY_MAX_STREAM_ITEMS", default_value_t = 1_000_000,
           value_parser = clap::value_parser!(u64).range(1..))]
     pub max_stream_items: u64,
+
+    /// `on`: each EvaluateClaim decision is logged as one decision line
+    /// (decision id, policy, rules edition, decision, amount, reason codes)
+    /// instead of its access line; `off`: the access line, as for other calls.
+    #[arg(long, env = "REFUND_ELIGIBILITY_DECISION_LOG", default_value = "on", value_parser = parse_switch)]
+    pub decision_log: Switch,
 }
 
 /// An `http://host:port` URL. Plaintext only: the exporter is built without
@@ -126,6 +132,18 @@ fn parse_otlp_endpoint(text: &str) -> Result<String, String> {
         return Err(bad());
     }
     Ok(text.trim().to_owned())
+}
+
+/// An on/off setting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Switch(pub bool);
+
+fn parse_switch(text: &str) -> Result<Switch, String> {
+    match text.trim() {
+        "on" => Ok(Switch(true)),
+        "off" => Ok(Switch(false)),
+        _ => Err(format!("expected on or off; got {text:?}")),
+    }
 }
 
 /// A listen address, or none.
@@ -227,6 +245,7 @@ impl ServeArgs {
                 window: usize::try_from(self.stream_window).unwrap_or(usize::MAX),
                 max_items: self.max_stream_items,
             },
+            decision_log: self.decision_log.0,
         })
     }
 }
@@ -302,6 +321,8 @@ mod tests {
             parse(&["--stream-window", "0"]).is_err(),
             "a window holds one answer at least"
         );
+        assert_eq!(config.decision_log, expected.decision_log);
+        assert!(config.decision_log, "decisions are logged by default");
 
         let set = parse(&[
             "--request-timeout",
@@ -320,6 +341,8 @@ mod tests {
             "off",
             "--idle-timeout",
             "30s",
+            "--decision-log",
+            "off",
         ])
         .unwrap_or_else(|e| panic!("{e}"));
         let config = set.server_config(None).unwrap_or_else(|e| panic!("{e}"));
@@ -331,6 +354,8 @@ mod tests {
         assert_eq!(config.max_connections, None);
         assert_eq!(config.http2_keepalive_interval, None);
         assert_eq!(config.idle_timeout, Some(Duration::from_secs(30)));
+        assert!(!config.decision_log);
+        assert!(parse(&["--decision-log", "yes"]).is_err(), "on or off");
 
         assert!(
             parse(&["--tls-cert", "cert.pem"]).is_err(),

@@ -4,7 +4,7 @@
 
 use std::sync::OnceLock;
 
-use prost_reflect::{DescriptorPool, DynamicMessage, MessageDescriptor, SerializeOptions};
+use prost_reflect::{DescriptorPool, DeserializeOptions, DynamicMessage, MessageDescriptor, SerializeOptions};
 
 use crate::grpc::pb;
 
@@ -45,6 +45,19 @@ pub fn from_json<T: prost::Message + prost::Name + Default>(json: &str) -> Resul
 pub fn from_value<T: prost::Message + prost::Name + Default>(value: &serde_json::Value) -> Result<T, JsonError> {
     let dynamic =
         DynamicMessage::deserialize(descriptor::<T>()?, value).map_err(|e| JsonError::Syntax(e.to_string()))?;
+    dynamic
+        .transcode_to::<T>()
+        .map_err(|e| JsonError::Syntax(e.to_string()))
+}
+
+/// Parses a message from an already parsed JSON value, ignoring fields this
+/// build does not know (a message another version of the service wrote).
+pub fn from_value_lenient<T: prost::Message + prost::Name + Default>(
+    value: &serde_json::Value,
+) -> Result<T, JsonError> {
+    let options = DeserializeOptions::new().deny_unknown_fields(false);
+    let dynamic = DynamicMessage::deserialize_with_options(descriptor::<T>()?, value, &options)
+        .map_err(|e| JsonError::Syntax(e.to_string()))?;
     dynamic
         .transcode_to::<T>()
         .map_err(|e| JsonError::Syntax(e.to_string()))

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use refund_eligibility::cli::{self, EvaluateArgs, InputArgs, PoliciesArgs};
+use refund_eligibility::cli::{self, EvaluateArgs, InputArgs, PoliciesArgs, ReplayArgs};
 use refund_eligibility::config::ServeArgs;
 use refund_eligibility::jsonl;
 use refund_eligibility::logging;
@@ -42,6 +42,10 @@ enum Command {
     Quote(InputArgs),
     /// Print the policy catalog (the ListPolicies answer) as JSON.
     Policies(PoliciesArgs),
+    /// Re-decide stored decisions (JSON lines of request and response) and
+    /// report each as `same` or `changed`; exit code 0 when all are the same,
+    /// 1 when some changed, 2 when a line cannot be read.
+    Replay(ReplayArgs),
 }
 
 fn main() -> ExitCode {
@@ -65,6 +69,7 @@ fn main() -> ExitCode {
         Some(Command::Evaluate(args)) => cli::evaluate(&args),
         Some(Command::Quote(input)) => cli::quote(&input),
         Some(Command::Policies(args)) => cli::policies(&args),
+        Some(Command::Replay(args)) => return replay_main(&args),
     };
     match offline {
         Ok(json) => {
@@ -82,6 +87,28 @@ fn main() -> ExitCode {
         Err(e) => {
             eprintln!("refund-eligibility: {}", e.one_line());
             ExitCode::FAILURE
+        }
+    }
+}
+
+fn replay_main(args: &ReplayArgs) -> ExitCode {
+    use std::io::Write;
+    match cli::replay(args) {
+        Ok(report) => {
+            // `| head` closing the pipe early is not an error worth a panic.
+            match std::io::stdout().lock().write_all(report.text.as_bytes()) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+                Err(e) => {
+                    eprintln!("refund-eligibility: cannot write the report: {e}");
+                    return ExitCode::from(2);
+                }
+            }
+            ExitCode::from(if report.all_same { 0 } else { 1 })
+        }
+        Err(e) => {
+            eprintln!("refund-eligibility: {}", e.one_line());
+            ExitCode::from(2)
         }
     }
 }

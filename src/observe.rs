@@ -7,8 +7,10 @@
 
 use std::sync::{Arc, Mutex};
 
-use crate::domain::decision::Decision;
-use crate::policies::PolicyId;
+use crate::domain::decision::{Decision, Outcome, Reason};
+use crate::domain::list::List;
+use crate::domain::money::Currency;
+use crate::policies::{PolicyId, PolicyMeta, RULES_EDITION};
 
 /// What one call revealed, as closed-set labels (plus a filtered request id).
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -22,6 +24,8 @@ pub struct Facts {
     pub request_id: Option<String>,
     /// What an EvaluateClaims stream answered, when the call is one.
     pub stream: Option<StreamFacts>,
+    /// What the decision log records of an EvaluateClaim decision.
+    pub decided: Option<Decided>,
 }
 
 /// The items of one EvaluateClaims stream: how many were answered, how many
@@ -67,6 +71,75 @@ impl DecisionTally {
 
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+}
+
+/// One decision as the decision log records it: ids, versions and the
+/// answer, nothing that names a person, an order or a payment. Plain values
+/// (no heap), so that recording it costs a copy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Decided {
+    /// The decision id as the response carries it (64 hex digits).
+    pub decision_id: Inline,
+    pub policy_version: &'static str,
+    pub rules_edition: &'static str,
+    /// The refund amount as the response carries it, and its currency.
+    pub amount: Inline,
+    pub currency: Currency,
+    /// The reasons' codes, the primary first.
+    pub reasons: ReasonCodes,
+}
+
+/// A short text held inline (no heap): the decision id and the amount,
+/// copied from the response the service already wrote rather than
+/// formatted again for the decision line, which is written for every
+/// decision and must cost no more than the access line it replaces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Inline {
+    bytes: [u8; 64],
+    len: usize,
+}
+
+impl Inline {
+    /// `text`, or `-` if it is longer than 64 bytes (no amount or id is).
+    pub fn new(text: &str) -> Inline {
+        let mut bytes = [0u8; 64];
+        match bytes.get_mut(..text.len()) {
+            Some(head) => {
+                head.copy_from_slice(text.as_bytes());
+                Inline { bytes, len: text.len() }
+            }
+            None => Inline::new("-"),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        self.bytes
+            .get(..self.len)
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .unwrap_or("-")
+    }
+}
+
+impl std::fmt::Display for Inline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Reason codes, shown comma-separated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReasonCodes(pub List<Reason, 6>);
+
+impl std::fmt::Display for ReasonCodes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, reason) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(",")?;
+            }
+            f.write_str(reason.code)?;
+        }
+        Ok(())
     }
 }
 
@@ -132,6 +205,23 @@ impl CallFacts {
     pub fn set_decision(&self, decision: Decision) {
         self.update(|f| f.decision = Some(decision_label(decision)));
     }
+
+    /// Records an EvaluateClaim decision for the metrics and the decision
+    /// log, with its id and amount as the response carries them.
+    pub fn set_decided(&self, outcome: &Outcome, policy: &PolicyMeta, decision_id: &str, amount: &str) {
+        let decided = Decided {
+            decision_id: Inline::new(decision_id),
+            policy_version: policy.version,
+            rules_edition: RULES_EDITION,
+            amount: Inline::new(amount),
+            currency: outcome.refund_amount.currency(),
+            reasons: ReasonCodes(outcome.reasons),
+        };
+        self.update(|f| {
+            f.decision = Some(decision_label(outcome.decision));
+            f.decided = Some(decided);
+        });
+    }
 }
 
 /// The metrics and log label of a decision: the wire enum's name without its
@@ -169,6 +259,15 @@ mod tests {
         assert_eq!(loggable_request_id("Jane Doe"), None);
         assert_eq!(loggable_request_id(""), None);
         assert_eq!(loggable_request_id(&"a".repeat(129)), None);
+    }
+
+    #[test]
+    fn inline_texts_keep_what_fits() {
+        let id = "85f9e977bcb7b721cf1e61bf1232c78f8102cdf04fa8efe72efd30cf9ffd543d";
+        assert_eq!(Inline::new(id).to_string(), id);
+        assert_eq!(Inline::new("29.99").as_str(), "29.99");
+        assert_eq!(Inline::new("").as_str(), "");
+        assert_eq!(Inline::new(&"9".repeat(65)).as_str(), "-");
     }
 
     #[test]

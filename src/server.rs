@@ -81,6 +81,9 @@ pub struct ServerConfig {
     pub metrics: Option<Arc<Metrics>>,
     /// EvaluateClaims: answers read ahead of the client, items per stream.
     pub stream_limits: StreamLimits,
+    /// Log each EvaluateClaim decision as a decision line (target
+    /// `refund_eligibility::decision`) instead of its access line.
+    pub decision_log: bool,
 }
 
 impl Default for ServerConfig {
@@ -100,6 +103,7 @@ impl Default for ServerConfig {
             tls: None,
             metrics: None,
             stream_limits: StreamLimits::default(),
+            decision_log: true,
         }
     }
 }
@@ -262,7 +266,7 @@ pub async fn run(
     let serve = builder
         // Outermost first: telemetry sees the final status of every call,
         // shed ones and rewritten ones included.
-        .layer(TelemetryLayer::new(config.metrics.clone()))
+        .layer(TelemetryLayer::new(config.metrics.clone()).with_decision_log(config.decision_log))
         .layer(ShedLayer)
         .layer(StatusMapLayer)
         .add_service(health_service)

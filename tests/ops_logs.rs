@@ -1,6 +1,8 @@
 //! Log lines: one JSON line per eligibility call with method, code, policy,
-//! decision, latency and request id, and no personal data from the request;
-//! and the built binary serving with text logs until SIGTERM.
+//! decision, latency and request id, and no personal data from the request
+//! (a decided EvaluateClaim call's line is its decision line, with the
+//! decision id, versions, amount and reason codes); and the built binary
+//! serving with text logs until SIGTERM, with the decision log on or off.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod hermetic;
@@ -67,8 +69,10 @@ async fn one_json_line_per_call_without_personal_data() {
     purchase.purchase_email = "jane.doe@example.com".into();
     purchase.order_id = "ORDER-SECRET-1001".into();
     purchase.invoice_number = "INV-SECRET-42".into();
+    purchase.transaction_id = "TXN-SECRET-77".into();
+    purchase.reseller_id = "RESELLER-SECRET-9".into();
     request.claim.as_mut().unwrap().description = "Jane Doe, 12 rue Secrète, cannot log in".into();
-    client.evaluate_claim(request.clone()).await.unwrap();
+    let answer = client.evaluate_claim(request.clone()).await.unwrap().into_inner();
 
     // A request id that is itself an email address is not logged.
     let mut leaky = request.clone();
@@ -91,7 +95,17 @@ async fn one_json_line_per_call_without_personal_data() {
     handle.await.unwrap().unwrap();
 
     let text = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
-    for secret in ["jane", "example.com", "SECRET", "rue", "Doe"] {
+    for secret in [
+        "jane",
+        "example.com",
+        "SECRET",
+        "rue",
+        "Doe",
+        "TXN",
+        "RESELLER",
+        "INV-",
+        "SP-1001",
+    ] {
         assert!(
             !text.to_lowercase().contains(&secret.to_lowercase()),
             "{secret:?} logged:\n{text}"
@@ -101,35 +115,102 @@ async fn one_json_line_per_call_without_personal_data() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
         .collect();
-    let rpc: Vec<&Value> = lines.iter().filter(|l| l["message"] == "rpc").collect();
+    let calls: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l["message"] == "rpc" || l["message"] == "decision")
+        .collect();
     assert_eq!(
-        rpc.len(),
+        calls.len(),
         3,
         "one line per eligibility call, probes at debug only:\n{text}"
     );
 
-    let ok = rpc[0];
+    // A decided call: its decision line replaces its access line.
+    let ok = calls[0];
+    assert_eq!(ok["message"], "decision");
+    assert_eq!(ok["target"], "refund_eligibility::decision");
     assert_eq!(ok["level"], "INFO");
-    assert_eq!(ok["grpc_service"], SERVICE_NAME);
-    assert_eq!(ok["grpc_method"], "EvaluateClaim");
     assert_eq!(ok["grpc_code"], "OK");
     assert_eq!(ok["policy"], "iptv-smarters-pro");
     assert_eq!(ok["decision"], "APPROVED");
     assert_eq!(ok["request_id"], "req-7f3a");
-    let latency = ok["latency_ms"].as_f64().unwrap();
-    assert!(latency > 0.0 && latency < 5000.0, "{latency}");
+    assert_eq!(ok["decision_id"], answer.decision_id.as_str());
+    assert_eq!(ok["policy_version"], answer.policy.as_ref().unwrap().version.as_str());
+    assert_eq!(
+        ok["rules_edition"],
+        answer.policy.as_ref().unwrap().rules_edition.as_str()
+    );
+    assert_eq!(ok["amount"], "29.99");
+    assert_eq!(ok["currency"], "EUR");
+    let codes: Vec<&str> = answer.reasons.iter().map(|r| r.code.as_str()).collect();
+    assert_eq!(ok["reasons"], codes.join(","));
+    let latency = ok["latency_us"].as_u64().unwrap();
+    assert!(latency > 0 && latency < 5_000_000, "{latency}");
+    let mut keys: Vec<&str> = ok.as_object().unwrap().keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "amount",
+            "currency",
+            "decision",
+            "decision_id",
+            "grpc_code",
+            "latency_us",
+            "level",
+            "message",
+            "policy",
+            "policy_version",
+            "reasons",
+            "request_id",
+            "rules_edition",
+            "target",
+            "timestamp",
+        ],
+        "nothing else"
+    );
 
-    assert_eq!(rpc[1]["request_id"], "-", "an email-shaped request id is withheld");
-    assert_eq!(rpc[1]["decision"], "APPROVED");
+    assert_eq!(calls[1]["message"], "decision");
+    assert_eq!(calls[1]["request_id"], "-", "an email-shaped request id is withheld");
+    assert_eq!(calls[1]["decision"], "APPROVED");
 
-    assert_eq!(rpc[2]["grpc_code"], "INVALID_ARGUMENT");
-    assert_eq!(rpc[2]["decision"], "-");
-    assert_eq!(rpc[2]["request_id"], "req-invalid");
+    // A refused call decided nothing: its access line.
+    assert_eq!(calls[2]["message"], "rpc");
+    assert_eq!(calls[2]["grpc_code"], "INVALID_ARGUMENT");
+    assert_eq!(calls[2]["decision"], "-");
+    assert_eq!(calls[2]["request_id"], "req-invalid");
 }
 
 #[test]
 fn the_binary_serves_with_text_logs_and_drains_on_sigterm() {
-    let mut child = hermetic::binary()
+    let line = serve_one_call(None);
+    for field in [
+        "refund_eligibility::decision",
+        "decision_id=",
+        "rules_edition=",
+        "amount=29.99",
+        "currency=EUR",
+    ] {
+        assert!(line.contains(field), "{field} missing from {line}");
+    }
+}
+
+#[test]
+fn with_the_decision_log_off_a_decision_gets_the_access_line() {
+    let line = serve_one_call(Some("off"));
+    assert!(line.contains("refund_eligibility::rpc"), "{line}");
+    assert!(!line.contains("decision_id"), "{line}");
+}
+
+/// Serves one EvaluateClaim call from the binary (with
+/// `REFUND_ELIGIBILITY_DECISION_LOG` set to `decision_log`, if given), stops
+/// it with SIGTERM, and returns the call's log line.
+fn serve_one_call(decision_log: Option<&str>) -> String {
+    let mut command = hermetic::binary();
+    if let Some(value) = decision_log {
+        command.env("REFUND_ELIGIBILITY_DECISION_LOG", value);
+    }
+    let mut child = command
         .args(["--listen", "127.0.0.1:0", "--metrics-listen", "off"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -173,17 +254,29 @@ fn the_binary_serves_with_text_logs_and_drains_on_sigterm() {
     stdout.read_to_string(&mut rest).unwrap();
     let rpc = rest
         .lines()
-        .find(|l| l.contains(" rpc "))
-        .unwrap_or_else(|| panic!("no rpc line:\n{rest}"));
+        .find(|l| l.contains("refund_eligibility::rpc") || l.contains("refund_eligibility::decision"))
+        .unwrap_or_else(|| panic!("no line for the call:\n{rest}"));
+    // The access line quotes its strings; the decision line's are closed sets.
+    let q = |v: &str| {
+        if rpc.contains("refund_eligibility::decision") {
+            v.to_owned()
+        } else {
+            format!("\"{v}\"")
+        }
+    };
     for field in [
-        "grpc_method=\"EvaluateClaim\"",
-        "grpc_code=\"OK\"",
-        "policy=\"iptv-smarters-pro\"",
-        "decision=\"APPROVED\"",
-        "request_id=\"example-iptv-smarters-pro-1\"",
-        "latency_ms=",
+        format!("grpc_code={}", q("OK")),
+        format!("policy={}", q("iptv-smarters-pro")),
+        format!("decision={}", q("APPROVED")),
+        format!("request_id={}", q("example-iptv-smarters-pro-1")),
+        if rpc.contains("refund_eligibility::decision") {
+            "latency_us=".to_owned()
+        } else {
+            "latency_ms=".to_owned()
+        },
     ] {
-        assert!(rpc.contains(field), "{field} missing from {rpc}");
+        assert!(rpc.contains(&field), "{field} missing from {rpc}");
     }
     assert!(rest.contains("drained, exiting"), "{rest}");
+    rpc.to_owned()
 }

@@ -109,6 +109,34 @@ pub struct Timeline {
     pub funds_latest: Option<DateTime<Utc>>,
 }
 
+/// The content-addressed id of a decision: a SHA-256 digest over what
+/// decided it (computed at the edge, which knows the wire encoding; see
+/// `grpc::decision_id`). Shown as lowercase hex.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct DecisionId(pub [u8; 32]);
+
+impl std::fmt::Display for DecisionId {
+    /// One write of 64 characters: a `write!` per byte would cost the
+    /// decision log line more than the whole access line it replaces.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fn digit(nibble: u8) -> u8 {
+            if nibble < 10 {
+                b'0' + nibble
+            } else {
+                b'a' + (nibble - 10)
+            }
+        }
+        let mut hex = [0u8; 64];
+        for (pair, byte) in hex.chunks_exact_mut(2).zip(self.0) {
+            if let [high, low] = pair {
+                *high = digit(byte >> 4);
+                *low = digit(byte & 0x0f);
+            }
+        }
+        f.write_str(std::str::from_utf8(&hex).map_err(|_| std::fmt::Error)?)
+    }
+}
+
 /// The engine's answer to a claim. Built on the stack: no heap allocation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Outcome {

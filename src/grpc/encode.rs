@@ -43,6 +43,10 @@ pub fn evaluate_response(
         request_id,
         evaluated_at: Some(timestamp(evaluated_at)),
         trace: Vec::new(),
+        // Over the request, not the outcome: the service sets both
+        // (grpc::decision_id).
+        decision_id: String::new(),
+        engine_version: String::new(),
     }
 }
 

@@ -8,13 +8,14 @@ use tokio::sync::watch;
 use tonic::{Code, Request, Response, Status, Streaming};
 use tonic_types::{ErrorDetails, StatusExt};
 
+use super::decision_id::{Canonical, ENGINE_VERSION};
 use super::decode::{self, RequestError};
 use super::encode;
 use super::pb;
 use super::pb::eligibility_service_server::EligibilityService;
 use super::stream::{self, AnswerStream, StreamLimits};
 use crate::domain::claim::Language;
-use crate::domain::decision::Decision;
+use crate::domain::decision::Outcome;
 use crate::domain::trace::Recorder;
 use crate::engine;
 use crate::observe::CallFacts;
@@ -65,16 +66,22 @@ pub fn evaluate(
     request: pb::EvaluateClaimRequest,
     now: DateTime<Utc>,
 ) -> Result<pb::EvaluateClaimResponse, RequestError> {
-    decide(request, now).map(|(_, response)| response)
+    decide(request, now).map(|decided| decided.response)
+}
+
+/// A decided claim: the answer, and what the observer records of it.
+pub(super) struct Decided {
+    pub(super) outcome: Outcome,
+    pub(super) policy: PolicyId,
+    pub(super) response: pb::EvaluateClaimResponse,
 }
 
 /// [`evaluate`], also handing back the domain decision for the observer.
-pub(super) fn decide(
-    request: pb::EvaluateClaimRequest,
-    now: DateTime<Utc>,
-) -> Result<(Decision, pb::EvaluateClaimResponse), RequestError> {
+pub(super) fn decide(mut request: pb::EvaluateClaimRequest, now: DateTime<Utc>) -> Result<Decided, RequestError> {
+    let canonical = Canonical::of_request(&mut request, now);
     let input = decode::decode_evaluate(request, now)?;
     let meta = input.policy.meta();
+    let id = canonical.finish(meta);
     let lang = encode::language(input.language, meta);
     // The trace is recorded only on request: without it the engine runs with
     // the no-op tracer, which compiles away.
@@ -87,7 +94,13 @@ pub(super) fn decide(
     if let Some(rec) = &recorder {
         response.trace = encode::trace(rec);
     }
-    Ok((outcome.decision, response))
+    response.decision_id = id.to_string();
+    response.engine_version = ENGINE_VERSION.to_owned();
+    Ok(Decided {
+        outcome,
+        policy: input.policy,
+        response,
+    })
 }
 
 /// The call's observer slot, if the telemetry layer installed one.
@@ -126,11 +139,21 @@ impl EligibilityService for EligibilityApi {
             facts.set_request_id(&message.request_id);
             facts.set_policy(named_policy(&message.policy_id));
         }
-        let (decision, response) = decide(message, Utc::now())?;
+        let decided = decide(message, Utc::now())?;
         if let Some(facts) = &observer {
-            facts.set_decision(decision);
+            let amount = decided
+                .response
+                .refund_amount
+                .as_ref()
+                .map_or("", |m| m.amount.as_str());
+            facts.set_decided(
+                &decided.outcome,
+                decided.policy.meta(),
+                &decided.response.decision_id,
+                amount,
+            );
         }
-        Ok(Response::new(response))
+        Ok(Response::new(decided.response))
     }
 
     async fn quote_refund(

@@ -21,7 +21,6 @@ use super::decode::RequestError;
 use super::pb;
 use super::service::decide;
 use crate::observe::{CallFacts, DecisionTally};
-use crate::policies::PolicyId;
 
 /// The bounds of one stream.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -125,14 +124,11 @@ async fn answer_all(
 
 /// The answer to the request at `index`.
 fn answer(index: u64, request: pb::EvaluateClaimRequest, report: &mut Report) -> pb::EvaluateClaimsResponse {
-    let policy = PolicyId::from_id(&request.policy_id);
     report.items += 1;
     let result = match decide(request, Utc::now()) {
-        Ok((decision, response)) => {
-            if let Some(policy) = policy {
-                report.decisions.add(policy, decision);
-            }
-            pb::evaluate_claims_response::Result::Response(response)
+        Ok(decided) => {
+            report.decisions.add(decided.policy, decided.outcome.decision);
+            pb::evaluate_claims_response::Result::Response(decided.response)
         }
         Err(e) => {
             report.errors += 1;
