@@ -166,6 +166,7 @@ async fn one_json_line_per_call_without_personal_data() {
             "rules_edition",
             "target",
             "timestamp",
+            "trace_id",
         ],
         "nothing else"
     );

@@ -258,7 +258,12 @@ fn a_traced_call_is_one_exported_server_span_of_the_callers_trace() {
     assert_eq!(root.trace_id.len(), 16);
 
     // The log lines name the trace of each call.
-    let rpc: Vec<&str> = log.lines().filter(|l| l.contains(" rpc ")).collect();
+    // One line a call: the decision line of a decided EvaluateClaim, the
+    // access line of any other call.
+    let rpc: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains(" rpc ") || l.contains(" decision "))
+        .collect();
     assert_eq!(rpc.len(), 3, "{log}");
     assert!(rpc[0].contains(&format!("trace_id={TRACE_ID}")), "{}", rpc[0]);
     assert!(
@@ -315,7 +320,9 @@ fn a_collector_that_is_down_neither_fails_nor_slows_calls() {
     let down = run_calls(addr, CALLS);
     let (log, shutdown) = stop(child, log);
     assert_eq!(
-        log.lines().filter(|l| l.contains(" rpc ")).count(),
+        log.lines()
+            .filter(|l| l.contains(" rpc ") || l.contains(" decision "))
+            .count(),
         CALLS,
         "every call answered and logged"
     );
