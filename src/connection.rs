@@ -49,9 +49,21 @@ const PREFACE_LEN: usize = 24;
 /// servers refuse more than two keepalive PINGs per 5 minutes without calls).
 pub const MAX_CONTROL_FRAMES_IN_A_ROW: u32 = 1000;
 
+/// The header list a request may carry (SETTINGS_MAX_HEADER_LIST_SIZE, in
+/// decoded bytes). h2 answers a larger one on its stream alone (HTTP 431).
+pub const HTTP2_MAX_HEADER_LIST_BYTES: u32 = 16 * 1024;
+
+/// A header block as sent (a HEADERS frame and its CONTINUATION frames,
+/// compressed) larger than this closes the connection: it is a header list
+/// over the limit that no client's acceptable headers encode to (the margin
+/// covers padding and priority fields), and a client that sends one may keep
+/// sending them.
+pub const MAX_HEADER_BLOCK_BYTES: usize = HTTP2_MAX_HEADER_LIST_BYTES as usize + 1024;
+
 /// Follows the frame headers of a plaintext HTTP/2 stream to count the
-/// control frames in a row (see [`MAX_CONTROL_FRAMES_IN_A_ROW`]). Only the
-/// 9-byte headers are looked at; payloads are skipped, never copied.
+/// control frames in a row (see [`MAX_CONTROL_FRAMES_IN_A_ROW`]) and the size
+/// of each header block (see [`MAX_HEADER_BLOCK_BYTES`]). Only the 9-byte
+/// headers are looked at; payloads are skipped, never copied.
 #[derive(Debug)]
 struct FrameWatch {
     preface_left: usize,
@@ -59,6 +71,8 @@ struct FrameWatch {
     have: usize,
     skip: usize,
     control_in_a_row: u32,
+    /// The bytes of the header block in progress, if one is open.
+    block: Option<usize>,
 }
 
 impl FrameWatch {
@@ -69,11 +83,12 @@ impl FrameWatch {
             have: 0,
             skip: 0,
             control_in_a_row: 0,
+            block: None,
         }
     }
 
-    /// Takes the bytes that arrived; `false` once the client is over the limit.
-    fn feed(&mut self, mut bytes: &[u8]) -> bool {
+    /// Takes the bytes that arrived; the limit the client went over, if it did.
+    fn feed(&mut self, mut bytes: &[u8]) -> Result<(), &'static str> {
         while !bytes.is_empty() {
             let n = if self.preface_left > 0 {
                 let n = self.preface_left.min(bytes.len());
@@ -92,34 +107,48 @@ impl FrameWatch {
                 self.have = self.have.saturating_add(n);
                 if self.have == self.header.len() {
                     self.have = 0;
-                    if !self.frame() {
-                        return false;
-                    }
+                    self.frame()?;
                 }
                 n
             };
             bytes = bytes.get(n..).unwrap_or_default();
         }
-        true
+        Ok(())
     }
 
     /// A whole frame header is in.
-    fn frame(&mut self) -> bool {
+    fn frame(&mut self) -> Result<(), &'static str> {
         const DATA: u8 = 0x0;
         const HEADERS: u8 = 0x1;
         const SETTINGS: u8 = 0x4;
         const PING: u8 = 0x6;
+        const CONTINUATION: u8 = 0x9;
         const ACK: u8 = 0x1;
+        const END_HEADERS: u8 = 0x4;
         let [l0, l1, l2, kind, flags, ..] = self.header;
         self.skip = usize::from(l0) << 16 | usize::from(l1) << 8 | usize::from(l2);
         match kind {
-            DATA | HEADERS => self.control_in_a_row = 0,
+            DATA => self.control_in_a_row = 0,
+            HEADERS => {
+                self.control_in_a_row = 0;
+                self.block = Some(self.skip);
+            }
+            CONTINUATION => self.block = self.block.map(|b| b.saturating_add(self.skip)),
             SETTINGS | PING if flags & ACK == 0 => {
                 self.control_in_a_row = self.control_in_a_row.saturating_add(1);
             }
             _ => {}
         }
-        self.control_in_a_row <= MAX_CONTROL_FRAMES_IN_A_ROW
+        if self.block.is_some_and(|b| b > MAX_HEADER_BLOCK_BYTES) {
+            return Err("a header block over the header-list limit");
+        }
+        if matches!(kind, HEADERS | CONTINUATION) && flags & END_HEADERS != 0 {
+            self.block = None;
+        }
+        if self.control_in_a_row > MAX_CONTROL_FRAMES_IN_A_ROW {
+            return Err("too many PING or SETTINGS frames in a row");
+        }
+        Ok(())
     }
 }
 
@@ -244,11 +273,8 @@ impl AsyncRead for Connection {
             let new = buf.filled().get(before..).unwrap_or_default();
             let n = new.len();
             if let Some(watch) = self.watch.as_mut() {
-                if !watch.feed(new) {
-                    return Poll::Ready(Err(io::Error::new(
-                        io::ErrorKind::InvalidData,
-                        "too many PING or SETTINGS frames in a row",
-                    )));
+                if let Err(why) = watch.feed(new) {
+                    return Poll::Ready(Err(io::Error::new(io::ErrorKind::InvalidData, why)));
                 }
             }
             self.arrived(n);
@@ -323,23 +349,56 @@ mod tests {
     #[test]
     fn control_frames_in_a_row_are_counted_across_reads() {
         let mut watch = FrameWatch::new();
-        assert!(watch.feed(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"));
+        assert!(watch.feed(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n").is_ok());
         let ping = frame(0x6, 0, 8);
         let ack = frame(0x6, 1, 8);
         let data = frame(0x0, 0, 300);
         for _ in 0..MAX_CONTROL_FRAMES_IN_A_ROW {
             // One byte at a time for some, to cross every boundary.
             for byte in &ping {
-                assert!(watch.feed(std::slice::from_ref(byte)));
+                assert!(watch.feed(std::slice::from_ref(byte)).is_ok());
             }
-            assert!(watch.feed(&ack), "acknowledgements are not counted");
+            assert!(watch.feed(&ack).is_ok(), "acknowledgements are not counted");
         }
-        assert!(watch.feed(&data), "a DATA frame starts the count over");
+        assert!(watch.feed(&data).is_ok(), "a DATA frame starts the count over");
         let mut burst = Vec::new();
         for _ in 0..MAX_CONTROL_FRAMES_IN_A_ROW {
             burst.extend_from_slice(&frame(0x4, 0, 6));
         }
-        assert!(watch.feed(&burst));
-        assert!(!watch.feed(&ping), "one more is one too many");
+        assert!(watch.feed(&burst).is_ok());
+        assert_eq!(
+            watch.feed(&ping),
+            Err("too many PING or SETTINGS frames in a row"),
+            "one more is one too many"
+        );
+    }
+
+    #[test]
+    fn a_header_block_over_the_limit_closes_the_connection() {
+        const HEADERS: u8 = 0x1;
+        const CONTINUATION: u8 = 0x9;
+        const END_HEADERS: u8 = 0x4;
+        let mut watch = FrameWatch::new();
+        assert!(watch.feed(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n").is_ok());
+        // A block of exactly the limit, spread over CONTINUATION frames, passes,
+        // and so does the next one: each block is counted on its own.
+        for _ in 0..2 {
+            assert!(watch.feed(&frame(HEADERS, 0, 8 * 1024)).is_ok());
+            assert!(watch
+                .feed(&frame(CONTINUATION, END_HEADERS, MAX_HEADER_BLOCK_BYTES - 8 * 1024))
+                .is_ok());
+        }
+        // One byte more, in the block's last frame, is over it.
+        assert!(watch.feed(&frame(HEADERS, 0, 8 * 1024)).is_ok());
+        assert_eq!(
+            watch.feed(&frame(CONTINUATION, END_HEADERS, MAX_HEADER_BLOCK_BYTES - 8 * 1024 + 1)),
+            Err("a header block over the header-list limit")
+        );
+        // A single HEADERS frame over the limit too.
+        let mut watch = FrameWatch::new();
+        assert!(watch.feed(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n").is_ok());
+        assert!(watch
+            .feed(&frame(HEADERS, END_HEADERS, MAX_HEADER_BLOCK_BYTES + 1))
+            .is_err());
     }
 }

@@ -148,7 +148,7 @@ impl TlsConfig {
 /// CONTINUATION flood, closes the connection with ENHANCE_YOUR_CALM) without
 /// buffering more than this. hyper's default too; pinned here so that an
 /// upgrade cannot raise it silently.
-pub const HTTP2_MAX_HEADER_LIST_BYTES: u32 = 16 * 1024;
+pub const HTTP2_MAX_HEADER_LIST_BYTES: u32 = crate::connection::HTTP2_MAX_HEADER_LIST_BYTES;
 
 /// Streams the client may reset before the server has accepted them, at any
 /// one time (h2's own default): a rapid-reset flood (CVE-2023-44487) past it
