@@ -212,6 +212,12 @@ static SERVICE_CONSUMED: ReasonDef = ReasonDef {
     fr: "Les identifiants ont été transmis : le service, consommé dès l'activation, ne peut pas être restitué et n'est remboursé que dans les cas prévus au §4.",
 };
 
+static CHARGE_DISPUTES: common::ChargeDisputeReasons = common::ChargeDisputeReasons {
+    overcharge: &BILLING_ERROR_OVERCHARGE,
+    no_overcharge: &NO_OVERCHARGE,
+    duplicate: &DUPLICATE_PAYMENT,
+};
+
 pub static META: PolicyMeta = PolicyMeta {
     id: "iptvsmartersprohub-fr",
     version: "undated",
@@ -313,13 +319,8 @@ fn decide(req: &ClaimRequest, required: &mut Required, t: &mut impl Trace) -> Ou
 
     // §4.2 and the rulings' charge disputes: the overcharge or the duplicate
     // charge, whenever they come (no end-of-period refusal).
-    let disputes = common::ChargeDisputeReasons {
-        overcharge: &BILLING_ERROR_OVERCHARGE,
-        no_overcharge: &NO_OVERCHARGE,
-        duplicate: &DUPLICATE_PAYMENT,
-    };
-    let dispute = common::charge_dispute(req, required, &disputes, RefundMethod::OriginalPayment);
-    common::trace_dispute(t, req, dispute.as_ref(), &disputes);
+    let dispute = common::charge_dispute(req, required, &CHARGE_DISPUTES, RefundMethod::OriginalPayment);
+    common::trace_dispute(t, req, dispute.as_ref(), &CHARGE_DISPUTES);
     if let Some(out) = dispute {
         return out;
     }

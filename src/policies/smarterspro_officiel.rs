@@ -218,6 +218,12 @@ static CHARGEBACK_WITHOUT_CONTACT: ReasonDef = ReasonDef {
     fr: "Une contestation de paiement (rétrofacturation) a été ouverte auprès de la banque sans contact préalable avec le support : le marchand se réserve le droit de suspendre les abonnements liés à ce paiement et de restreindre les commandes futures.",
 };
 
+static CHARGE_DISPUTES: common::ChargeDisputeReasons = common::ChargeDisputeReasons {
+    overcharge: &BILLING_ERROR_OVERCHARGE,
+    no_overcharge: &NO_OVERCHARGE,
+    duplicate: &DUPLICATE_PAYMENT,
+};
+
 pub static META: PolicyMeta = PolicyMeta {
     id: "smarterspro-officiel",
     version: "2025-12-05",
@@ -280,13 +286,8 @@ fn decide(req: &ClaimRequest, required: &mut Required, t: &mut impl Trace) -> Ou
     let deny = |reason: Reason| Outcome::denied(reason, paid(req));
 
     // Charge disputes (rulings): the overcharge or the duplicate charge, at any time.
-    let disputes = common::ChargeDisputeReasons {
-        overcharge: &BILLING_ERROR_OVERCHARGE,
-        no_overcharge: &NO_OVERCHARGE,
-        duplicate: &DUPLICATE_PAYMENT,
-    };
-    let dispute = common::charge_dispute(req, required, &disputes, RefundMethod::OriginalPayment);
-    common::trace_dispute(t, req, dispute.as_ref(), &disputes);
+    let dispute = common::charge_dispute(req, required, &CHARGE_DISPUTES, RefundMethod::OriginalPayment);
+    common::trace_dispute(t, req, dispute.as_ref(), &CHARGE_DISPUTES);
     if let Some(out) = dispute {
         return out;
     }
