@@ -34,17 +34,19 @@ policies=$(for f in tests/cases/*.json; do
     p=$(basename "$f" .json)
     if grep -q "\"policy_id\": \"$p\"" "$f"; then echo "$p"; fi
 done)
-printf '| policy | evaluate (Ir/claim) | evaluate with explain (Ir/claim) | explain / evaluate | quote (Ir/quote) | wire EvaluateClaim (Ir/request) | wire with explain (Ir/request) | explain / wire | claims | quotes |\n'
-printf '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n'
+ratio() { awk -v x="$1" -v e="$2" 'BEGIN { printf "%.2f", x / e }'; }
+printf '| policy | evaluate (Ir/claim) | evaluate with explain (Ir/claim) | explain / evaluate | explain, details written (Ir/claim) | written / evaluate | quote (Ir/quote) | wire EvaluateClaim (Ir/request) | wire with explain (Ir/request) | explain / wire | claims | quotes |\n'
+printf '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n'
 for p in $policies; do
     read -r e_ir e_calls < <(count evaluate "$p")
     read -r x_ir x_calls < <(count evaluate-explain "$p")
+    read -r t_ir t_calls < <(count evaluate-explain-written "$p")
     read -r q_ir q_calls < <(count quote "$p")
     read -r w_ir w_calls < <(count wire "$p")
     read -r v_ir v_calls < <(count wire-explain "$p")
-    printf '| %s | %d | %d | %s | %d | %d | %d | %s | %d | %d |\n' "$p" \
-        $((e_ir / e_calls)) $((x_ir / x_calls)) \
-        "$(awk -v x="$x_ir" -v e="$e_ir" 'BEGIN { printf "%.2f", x / e }')" $((q_ir / q_calls)) $((w_ir / w_calls)) $((v_ir / v_calls)) \
-        "$(awk -v x="$v_ir" -v e="$w_ir" 'BEGIN { printf "%.2f", x / e }')" \
+    printf '| %s | %d | %d | %s | %d | %s | %d | %d | %d | %s | %d | %d |\n' "$p" \
+        $((e_ir / e_calls)) $((x_ir / x_calls)) "$(ratio "$x_ir" "$e_ir")" \
+        $((t_ir / t_calls)) "$(ratio "$t_ir" "$e_ir")" \
+        $((q_ir / q_calls)) $((w_ir / w_calls)) $((v_ir / v_calls)) "$(ratio "$v_ir" "$w_ir")" \
         $((e_calls / iterations)) $((q_calls / iterations))
 done

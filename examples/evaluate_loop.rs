@@ -11,7 +11,7 @@
 //! out; instructions per evaluation = callgrind's total / the `calls` this
 //! prints. `bench/callgrind.sh` does this for every policy.
 //!
-//! Usage: `evaluate_loop <evaluate|evaluate-explain|quote|wire|wire-explain> <policy-id|all> [iterations]`.
+//! Usage: `evaluate_loop <evaluate|evaluate-explain|evaluate-explain-written|quote|wire|wire-explain> <policy-id|all> [iterations]`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 #[path = "../benches/support/corpus.rs"]
@@ -36,15 +36,33 @@ fn measured_evaluate(policy: PolicyId, claims: &[corpus::Claim], iterations: usi
     }
 }
 
-/// [`measured_evaluate`] with the trace recorded, details written, as the
-/// service does for `explain` (the wire encoding left out).
+/// [`measured_evaluate`] with the trace recorded, as the service does for
+/// `explain`: each rule's facts kept, its text not yet written.
 #[inline(never)]
 fn measured_explain(policy: PolicyId, claims: &[corpus::Claim], iterations: usize) {
     for _ in 0..iterations {
         for c in claims {
-            let mut rec = Recorder::new(Language::En);
+            let mut rec = Recorder::new();
             black_box(engine::evaluate_traced(policy, black_box(&c.request), &mut rec));
             black_box(&rec);
+        }
+    }
+}
+
+/// [`measured_explain`], then every rule's detail written in English (into
+/// one reused buffer): what the encoder adds when it reads the trace.
+#[inline(never)]
+fn measured_explain_written(policy: PolicyId, claims: &[corpus::Claim], iterations: usize) {
+    let mut text = String::with_capacity(4096);
+    for _ in 0..iterations {
+        for c in claims {
+            let mut rec = Recorder::new();
+            black_box(engine::evaluate_traced(policy, black_box(&c.request), &mut rec));
+            text.clear();
+            for e in rec.entries() {
+                e.write_detail(Language::En, &mut text);
+            }
+            black_box(&text);
         }
     }
 }
@@ -88,7 +106,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
     let (Some(what), Some(which)) = (args.get(1), args.get(2)) else {
         eprintln!(
-            "usage: evaluate_loop <evaluate|evaluate-explain|quote|wire|wire-explain> <policy-id|all> [iterations]"
+            "usage: evaluate_loop <evaluate|evaluate-explain|evaluate-explain-written|quote|wire|wire-explain> <policy-id|all> [iterations]"
         );
         return ExitCode::FAILURE;
     };
@@ -110,6 +128,10 @@ fn main() -> ExitCode {
             }
             "evaluate-explain" => {
                 measured_explain(pc.policy, &pc.claims, iterations);
+                calls += pc.claims.len() * iterations;
+            }
+            "evaluate-explain-written" => {
+                measured_explain_written(pc.policy, &pc.claims, iterations);
                 calls += pc.claims.len() * iterations;
             }
             "quote" => {

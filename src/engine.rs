@@ -27,13 +27,13 @@ pub fn evaluate(policy: PolicyId, req: &ClaimRequest) -> Outcome {
 /// statutory floor, the terms violation, the policy's rules (exclusions, the
 /// reason's own rule, required information), the floor against the policy,
 /// the amount. With [`NoTrace`] this is `evaluate`: the calls compile away.
-pub fn evaluate_traced(policy: PolicyId, req: &ClaimRequest, t: &mut impl Trace) -> Outcome {
+pub fn evaluate_traced<'r>(policy: PolicyId, req: &'r ClaimRequest, t: &mut impl Trace<'r>) -> Outcome {
     let meta = policy.meta();
     t.scope(FLOOR);
     let floor = statutory::withdrawal(req, meta.unspecified_customer, t);
     t.scope(meta.id);
     let violation = req.claim.terms_violation;
-    t.rule("terms-violation", meta.terms_violation, violation, |d| {
+    t.rule("terms-violation", meta.terms_violation, violation, move |d| {
         d.say(
             format_args!("terms violation established: {}", if violation { "yes" } else { "no" }),
             format_args!(
@@ -54,7 +54,7 @@ pub fn evaluate_traced(policy: PolicyId, req: &ClaimRequest, t: &mut impl Trace)
     let out = match floor {
         Some(floor) => {
             t.scope(FLOOR);
-            t.record("against-policy", floor.outcome.reasons.first().map_or("", |r| r.clause), None, true, |d| {
+            t.record("against-policy", floor.outcome.reasons.first().map_or("", |r| r.clause), None, true, move |d| {
                 let (f, p) = (floor.outcome.refund_amount.rounded(), own.refund_amount.rounded());
                 let cur = f.currency();
                 if own.decision.approves() && p.amount() >= f.amount() {
@@ -83,7 +83,7 @@ pub fn evaluate_traced(policy: PolicyId, req: &ClaimRequest, t: &mut impl Trace)
         }
     };
     t.scope(ENGINE);
-    t.record("amount", "", None, true, |d| {
+    t.record("amount", "", None, true, move |d| {
         let cur = out.refund_amount.currency();
         let (r, p) = (out.refund_amount, req.purchase.amount_paid.rounded());
         d.say(

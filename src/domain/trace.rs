@@ -1,14 +1,17 @@
 //! The rule trace: which rules an evaluation considered, in order, whether
 //! each matched, which one decided, and the facts it compared.
 //!
-//! The engine and the policies take a tracer generically (`impl Trace`).
-//! [`NoTrace`] does nothing and is inlined away, detail closures included, so
-//! an evaluation without `explain` builds no string and touches no heap;
-//! [`Recorder`] keeps the entries, writing every detail into one shared
-//! buffer in the request's language.
+//! The engine and the policies take a tracer generically (`impl Trace<'r>`,
+//! `'r` the request's lifetime). [`NoTrace`] does nothing and is inlined
+//! away, detail closures included, so an evaluation without `explain` builds
+//! no string and touches no heap. [`Recorder`] keeps each rule's facts: its
+//! detail closure, which captures the values it compared (copies, or
+//! borrows of the request), is kept unrun, and the text is written only when
+//! the trace is read ([`RuleTrace::detail`]), in the language asked for
+//! then. Recording is a push per rule; writing the text is the encoder's
+//! work, not the evaluation's.
 
 use std::fmt::{self, Write as _};
-use std::ops::Range;
 
 use chrono::{DateTime, Datelike, NaiveDateTime, TimeDelta, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
@@ -37,20 +40,23 @@ impl Detail<'_> {
     }
 }
 
-/// What an evaluation tells about the rules it considers.
-pub trait Trace {
+/// What an evaluation tells about the rules it considers, for a request
+/// that lives for `'r`: a detail may borrow from the request, not from the
+/// evaluation's locals (it outlives them).
+pub trait Trace<'r> {
     /// The rules recorded from now on belong to `scope` (`floor` or a policy id).
     fn scope(&mut self, scope: &'static str);
 
     /// One rule considered: `reason` is what it returns when it decides.
-    /// `detail` runs only when entries are recorded.
+    /// `detail` writes the facts compared; it runs only when a recorded
+    /// trace is read.
     fn record(
         &mut self,
         rule: &'static str,
         clause: &'static str,
         reason: Option<Reason>,
         matched: bool,
-        detail: impl FnOnce(&mut Detail<'_>),
+        detail: impl Fn(&mut Detail<'_>) + 'r,
     );
 
     /// Marks the rule that produced `primary` (the answer's first reason) as
@@ -65,7 +71,7 @@ pub trait Trace {
         rule: &'static str,
         reason: Reason,
         matched: bool,
-        detail: impl FnOnce(&mut Detail<'_>),
+        detail: impl Fn(&mut Detail<'_>) + 'r,
     ) -> bool {
         self.record(rule, reason.clause, Some(reason), matched, detail);
         matched
@@ -74,7 +80,7 @@ pub trait Trace {
 
 /// Records the rule that produced `out`: matched, returning its primary reason.
 #[inline(always)]
-pub fn produced(t: &mut impl Trace, rule: &'static str, out: &Outcome, detail: impl FnOnce(&mut Detail<'_>)) {
+pub fn produced<'r>(t: &mut impl Trace<'r>, rule: &'static str, out: &Outcome, detail: impl Fn(&mut Detail<'_>) + 'r) {
     if let Some(r) = out.reasons.first() {
         t.record(rule, r.clause, Some(r), true, detail);
     }
@@ -84,7 +90,7 @@ pub fn produced(t: &mut impl Trace, rule: &'static str, out: &Outcome, detail: i
 #[derive(Clone, Copy, Debug, Default)]
 pub struct NoTrace;
 
-impl Trace for NoTrace {
+impl<'r> Trace<'r> for NoTrace {
     #[inline(always)]
     fn scope(&mut self, _scope: &'static str) {}
 
@@ -95,7 +101,7 @@ impl Trace for NoTrace {
         _clause: &'static str,
         _reason: Option<Reason>,
         _matched: bool,
-        _detail: impl FnOnce(&mut Detail<'_>),
+        _detail: impl Fn(&mut Detail<'_>) + 'r,
     ) {
     }
 
@@ -103,20 +109,22 @@ impl Trace for NoTrace {
     fn settle(&mut self, _primary: Reason) {}
 }
 
+/// A rule's detail, kept unwritten until the trace is read.
+type DetailFn<'r> = Box<dyn Fn(&mut Detail<'_>) + 'r>;
+
 /// One recorded rule.
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct Entry {
+struct Entry<'r> {
     scope: &'static str,
     rule: &'static str,
     clause: &'static str,
     reason: Option<Reason>,
     matched: bool,
     decisive: bool,
-    detail: Range<usize>,
+    detail: DetailFn<'r>,
 }
 
 /// One rule of a recorded trace, as the edge reads it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy)]
 pub struct RuleTrace<'a> {
     /// `floor` or the policy id.
     pub scope: &'static str,
@@ -127,32 +135,67 @@ pub struct RuleTrace<'a> {
     pub reason: Option<Reason>,
     pub matched: bool,
     pub decisive: bool,
-    pub detail: &'a str,
+    detail: &'a dyn Fn(&mut Detail<'_>),
+}
+
+impl fmt::Debug for RuleTrace<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RuleTrace")
+            .field("id", &self.id())
+            .field("matched", &self.matched)
+            .field("decisive", &self.decisive)
+            .field("detail", &self.detail(Language::En))
+            .finish()
+    }
 }
 
 impl RuleTrace<'_> {
     /// The stable id, e.g. `floor.period` or `iptv-smarters-pro.within-48h`.
     pub fn id(&self) -> String {
-        format!("{}.{}", self.scope, self.rule)
+        let mut id = String::with_capacity(self.scope.len() + 1 + self.rule.len());
+        id.push_str(self.scope);
+        id.push('.');
+        id.push_str(self.rule);
+        id
+    }
+
+    /// The facts the rule compared, written in `lang`.
+    pub fn detail(&self, lang: Language) -> String {
+        let mut out = String::new();
+        self.write_detail(lang, &mut out);
+        out
+    }
+
+    /// [`RuleTrace::detail`], appended to `out`.
+    pub fn write_detail(&self, lang: Language, out: &mut String) {
+        (self.detail)(&mut Detail { lang, out });
     }
 }
 
-/// Records every rule, with details in one language.
-#[derive(Clone, Debug)]
-pub struct Recorder {
-    lang: Language,
+/// Records every rule with its facts; the text is written when read.
+pub struct Recorder<'r> {
     scope: &'static str,
-    entries: Vec<Entry>,
-    text: String,
+    entries: Vec<Entry<'r>>,
 }
 
-impl Recorder {
-    pub fn new(lang: Language) -> Recorder {
+impl fmt::Debug for Recorder<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.entries()).finish()
+    }
+}
+
+impl Default for Recorder<'_> {
+    fn default() -> Self {
+        Recorder::new()
+    }
+}
+
+impl<'r> Recorder<'r> {
+    pub fn new() -> Recorder<'r> {
         Recorder {
-            lang,
             scope: "",
+            // The longest traces have 14 rules.
             entries: Vec::with_capacity(16),
-            text: String::with_capacity(1024),
         }
     }
 
@@ -165,12 +208,12 @@ impl Recorder {
             reason: e.reason,
             matched: e.matched,
             decisive: e.decisive,
-            detail: self.text.get(e.detail.clone()).unwrap_or(""),
+            detail: &*e.detail,
         })
     }
 }
 
-impl Trace for Recorder {
+impl<'r> Trace<'r> for Recorder<'r> {
     fn scope(&mut self, scope: &'static str) {
         self.scope = scope;
     }
@@ -181,13 +224,8 @@ impl Trace for Recorder {
         clause: &'static str,
         reason: Option<Reason>,
         matched: bool,
-        detail: impl FnOnce(&mut Detail<'_>),
+        detail: impl Fn(&mut Detail<'_>) + 'r,
     ) {
-        let start = self.text.len();
-        detail(&mut Detail {
-            lang: self.lang,
-            out: &mut self.text,
-        });
         self.entries.push(Entry {
             scope: self.scope,
             rule,
@@ -195,7 +233,7 @@ impl Trace for Recorder {
             reason,
             matched,
             decisive: false,
-            detail: start..self.text.len(),
+            detail: Box::new(detail),
         });
     }
 
@@ -339,13 +377,17 @@ mod tests {
             en: "",
             fr: "",
         };
-        let mut t = Recorder::new(Language::Fr);
+        let mut t = Recorder::new();
         t.scope("p");
         assert!(!t.rule("a", &SILENT, false, |d| d.say(format_args!("no"), format_args!("non"))));
         assert!(t.rule("b", &SILENT, true, |d| d.say(format_args!("yes"), format_args!("oui"))));
         t.settle(&SILENT);
         let e: Vec<_> = t.entries().collect();
         assert_eq!((e[0].decisive, e[1].decisive), (false, true));
-        assert_eq!((e[0].detail, e[1].detail, e[1].id()), ("non", "oui", "p.b".to_owned()));
+        assert_eq!(
+            (e[0].detail(Language::Fr), e[1].detail(Language::Fr), e[1].id()),
+            ("non".to_owned(), "oui".to_owned(), "p.b".to_owned())
+        );
+        assert_eq!(e[1].detail(Language::En), "yes");
     }
 }

@@ -51,15 +51,23 @@ pub fn evaluate_response(
 }
 
 /// The rule trace of an evaluation, in evaluation order.
-pub fn trace(rec: &Recorder) -> Vec<pb::RuleTrace> {
+/// Each rule's detail is written here, in `lang`: into one scratch buffer,
+/// then copied at its exact length (one allocation a rule, not a buffer
+/// regrown as the text is written).
+pub fn trace(rec: &Recorder<'_>, lang: Language) -> Vec<pb::RuleTrace> {
+    let mut scratch = String::with_capacity(256);
     rec.entries()
-        .map(|e| pb::RuleTrace {
-            rule: e.id(),
-            clause: e.clause.to_owned(),
-            matched: e.matched,
-            decisive: e.decisive,
-            detail: e.detail.to_owned(),
-            reason_code: e.reason.map_or("", |r| r.code).to_owned(),
+        .map(|e| {
+            scratch.clear();
+            e.write_detail(lang, &mut scratch);
+            pb::RuleTrace {
+                rule: e.id(),
+                clause: e.clause.to_owned(),
+                matched: e.matched,
+                decisive: e.decisive,
+                detail: scratch.as_str().to_owned(),
+                reason_code: e.reason.map_or("", |r| r.code).to_owned(),
+            }
         })
         .collect()
 }

@@ -85,14 +85,14 @@ pub(super) fn decide(mut request: pb::EvaluateClaimRequest, now: DateTime<Utc>) 
     let lang = encode::language(input.language, meta);
     // The trace is recorded only on request: without it the engine runs with
     // the no-op tracer, which compiles away.
-    let mut recorder = input.explain.then(|| Recorder::new(lang));
+    let mut recorder = input.explain.then(Recorder::new);
     let outcome = match &mut recorder {
         Some(rec) => engine::evaluate_traced(input.policy, &input.request, rec),
         None => engine::evaluate(input.policy, &input.request),
     };
     let mut response = encode::evaluate_response(&outcome, meta, lang, input.request_id, input.request.evaluated_at);
     if let Some(rec) = &recorder {
-        response.trace = encode::trace(rec);
+        response.trace = encode::trace(rec, lang);
     }
     response.decision_id = id.to_string();
     response.engine_version = ENGINE_VERSION.to_owned();

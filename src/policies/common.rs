@@ -99,11 +99,12 @@ impl Required {
 
     /// Turns an outcome that is not a denial into NEEDS_INFORMATION when
     /// anything is missing; the amount stays what would be paid.
-    pub fn apply(&self, out: Outcome, reason: Reason, t: &mut impl Trace) -> Outcome {
+    pub fn apply<'r>(&self, out: Outcome, reason: Reason, t: &mut impl Trace<'r>) -> Outcome {
         let denied = out.decision == Decision::Denied;
         let matched = !self.0.is_empty() && !denied;
-        t.rule("required-information", reason, matched, |d| {
-            let (en, fr) = match (self.0.is_empty(), denied) {
+        let missing = self.0;
+        t.rule("required-information", reason, matched, move |d| {
+            let (en, fr) = match (missing.is_empty(), denied) {
                 (true, _) => ("nothing required is missing", "aucune information exigée ne manque"),
                 (false, true) => (
                     "missing, not asked of a denied claim: ",
@@ -112,7 +113,7 @@ impl Required {
                 (false, false) => ("missing: ", "manquant : "),
             };
             d.say(format_args!("{en}"), format_args!("{fr}"));
-            for (i, f) in self.0.iter().enumerate() {
+            for (i, f) in missing.iter().enumerate() {
                 let sep = if i == 0 { "" } else { ", " };
                 d.say(format_args!("{sep}{}", f.path()), format_args!("{sep}{}", f.path()));
             }
@@ -130,14 +131,14 @@ impl Required {
 
 /// Records the charge-dispute rule: matched when `dispute` decided the
 /// claim (its primary reason), else what it would have returned.
-pub fn trace_dispute(
-    t: &mut impl Trace,
-    req: &ClaimRequest,
+pub fn trace_dispute<'r>(
+    t: &mut impl Trace<'r>,
+    req: &'r ClaimRequest,
     dispute: Option<&Outcome>,
     reasons: &ChargeDisputeReasons,
 ) {
     let primary = dispute.and_then(|o| o.reasons.first()).unwrap_or(reasons.overcharge);
-    t.rule("charge-dispute", primary, dispute.is_some(), |d| {
+    t.rule("charge-dispute", primary, dispute.is_some(), move |d| {
         let c = &req.claim;
         let reason = c.reason;
         if !matches!(reason, ClaimReason::BillingError | ClaimReason::DuplicatePayment) {
@@ -220,9 +221,9 @@ pub fn dispute(req: &ClaimRequest, required: &mut Required) -> Option<Dispute> {
             })
         }
         ClaimReason::DuplicatePayment => {
-            let duplicate = claim.duplicate_amount.filter(|d| !d.is_zero());
+            let duplicate = claim.duplicate_amount.filter(move |d| !d.is_zero());
             required.check(duplicate.is_some(), Field::ClaimDuplicateAmount);
-            Some(duplicate.map_or(Dispute::Unsized, |d| Dispute::Refund(cap(d))))
+            Some(duplicate.map_or(Dispute::Unsized, move |d| Dispute::Refund(cap(d))))
         }
         _ => None,
     }

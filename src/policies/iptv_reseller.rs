@@ -228,7 +228,7 @@ pub static META: PolicyMeta = PolicyMeta {
     unspecified_customer: CustomerType::Business,
 };
 
-pub fn evaluate(req: &ClaimRequest, t: &mut impl Trace) -> Outcome {
+pub fn evaluate<'r>(req: &'r ClaimRequest, t: &mut impl Trace<'r>) -> Outcome {
     let p = &req.purchase;
     let claim = &req.claim;
     let mut required = Required::new();
@@ -260,7 +260,7 @@ fn is_fault(reason: ClaimReason) -> bool {
     matches!(reason, ClaimReason::ServiceOutage | ClaimReason::TechnicalIssue)
 }
 
-fn decide(req: &ClaimRequest, required: &mut Required, t: &mut impl Trace) -> Outcome {
+fn decide<'r>(req: &'r ClaimRequest, required: &mut Required, t: &mut impl Trace<'r>) -> Outcome {
     let claim = &req.claim;
     let deny = |reason: Reason| Outcome::denied(reason, paid(req));
     let reason = claim.reason;
@@ -272,7 +272,7 @@ fn decide(req: &ClaimRequest, required: &mut Required, t: &mut impl Trace) -> Ou
         "promotional",
         &PROMOTIONAL_PURCHASE_EXCLUDED,
         price == PriceType::Promotional,
-        |d| {
+        move |d| {
             d.say(
                 format_args!("price type {price:?}"),
                 format_args!("type de prix {price:?}"),
@@ -286,7 +286,7 @@ fn decide(req: &ClaimRequest, required: &mut Required, t: &mut impl Trace) -> Ou
         return out;
     }
 
-    let said = |d: &mut Detail<'_>| {
+    let said = move |d: &mut Detail<'_>| {
         d.say(
             format_args!("claim reason {reason:?}"),
             format_args!("motif {reason:?}"),
@@ -327,7 +327,7 @@ fn decide(req: &ClaimRequest, required: &mut Required, t: &mut impl Trace) -> Ou
         // rulings' charge disputes are (never the whole purchase), at any time.
         ClaimReason::BillingError | ClaimReason::DuplicatePayment => {
             let out = charge_dispute(req, required);
-            produced(t, "charge-dispute", &out, |d| {
+            produced(t, "charge-dispute", &out, move |d| {
                 let r = out.refund_amount.rounded();
                 d.say(
                     format_args!(
@@ -378,9 +378,14 @@ fn approve_full(req: &ClaimRequest, reason: Reason) -> Outcome {
 /// the service fault. Claims made after this period may be subject to review
 /// but are not guaranteed acceptance." Without a known start (a fault whose
 /// `issue_started_at` is still asked for) there is no deadline yet.
-fn within_claim_window(req: &ClaimRequest, start: Option<DateTime<Utc>>, out: Outcome, t: &mut impl Trace) -> Outcome {
+fn within_claim_window<'r>(
+    req: &'r ClaimRequest,
+    start: Option<DateTime<Utc>>,
+    out: Outcome,
+    t: &mut impl Trace<'r>,
+) -> Outcome {
     let Some(start) = start else {
-        t.rule("claim-window", &LATE_CLAIM_REVIEW, false, |d| {
+        t.rule("claim-window", &LATE_CLAIM_REVIEW, false, move |d| {
             d.say(
                 format_args!("the fault's start is not known yet: no deadline"),
                 format_args!("le début de la panne n'est pas encore connu : pas de délai"),
@@ -393,7 +398,7 @@ fn within_claim_window(req: &ClaimRequest, start: Option<DateTime<Utc>>, out: Ou
     out.claim_deadline = Some(deadline);
     let late = req.claim.submitted_at > deadline;
     let denied = out.decision == Decision::Denied;
-    t.rule("claim-window", &LATE_CLAIM_REVIEW, late && !denied, |d| {
+    t.rule("claim-window", &LATE_CLAIM_REVIEW, late && !denied, move |d| {
         let after = Hm(req.claim.submitted_at - start);
         d.say(
             format_args!(
@@ -428,13 +433,13 @@ fn within_claim_window(req: &ClaimRequest, start: Option<DateTime<Utc>>, out: Ou
 /// the claim was filed were delivered all the same: refunding them too would
 /// pay twice. Credits still missing when it was filed are refunded even if
 /// they arrived since (they were late, and the reseller claimed in good faith).
-fn non_delivery(req: &ClaimRequest, t: &mut impl Trace) -> Outcome {
+fn non_delivery<'r>(req: &'r ClaimRequest, t: &mut impl Trace<'r>) -> Outcome {
     let p = &req.purchase;
     let due = META
         .calendar
         .add_business_hours(p.purchased_at, DELIVERY_BUSINESS_HOURS);
     let out = non_delivery_at(req, due);
-    produced(t, "non-delivery", &out, |d| {
+    produced(t, "non-delivery", &out, move |d| {
         let delivered = p.delivered_at.map(At);
         let (en, fr) = match delivered {
             Some(at) => (format!("delivered {at}"), format!("livré le {at}")),
@@ -450,7 +455,7 @@ fn non_delivery(req: &ClaimRequest, t: &mut impl Trace) -> Outcome {
 
 fn non_delivery_at(req: &ClaimRequest, due: DateTime<Utc>) -> Outcome {
     let p = &req.purchase;
-    match p.delivered_at.filter(|d| *d <= req.evaluated_at) {
+    match p.delivered_at.filter(move |d| *d <= req.evaluated_at) {
         Some(delivered) if delivered <= due || delivered <= req.claim.submitted_at => {
             Outcome::denied(&CREDITS_DELIVERED, paid(req))
         }
@@ -466,9 +471,9 @@ fn non_delivery_at(req: &ClaimRequest, due: DateTime<Utc>) -> Outcome {
 /// Panel or stream access"; §1 Not Eligible, Minor, Temporary Issues: "(less
 /// than 12 hours) due to planned maintenance or routine technical issues";
 /// §5 "Our guarantee covers the core functionality and overall uptime".
-fn outage(req: &ClaimRequest, required: &mut Required, t: &mut impl Trace) -> Outcome {
+fn outage<'r>(req: &'r ClaimRequest, required: &mut Required, t: &mut impl Trace<'r>) -> Outcome {
     let out = outage_rules(req, required);
-    produced(t, "outage", &out, |d| {
+    produced(t, "outage", &out, move |d| {
         let cause = req.claim.cause;
         let core = core_service_cause(cause);
         match req.claim.outage {
@@ -546,13 +551,13 @@ fn charge_dispute(req: &ClaimRequest, required: &mut Required) -> Outcome {
 /// customer's hardware ... that is not officially supported or recommended
 /// by our service." Only an explicit "not supported" excludes; the text says
 /// nothing else about device or technical problems.
-fn device(req: &ClaimRequest, t: &mut impl Trace) -> Outcome {
+fn device<'r>(req: &'r ClaimRequest, t: &mut impl Trace<'r>) -> Outcome {
     let supported = req.claim.device_officially_supported;
     if t.rule(
         "unsupported-device",
         &UNSUPPORTED_DEVICE_EXCLUDED,
         supported == Some(false),
-        |d| {
+        move |d| {
             d.say(
                 format_args!("device officially supported: {supported:?}"),
                 format_args!("appareil officiellement pris en charge : {supported:?}"),
@@ -561,7 +566,7 @@ fn device(req: &ClaimRequest, t: &mut impl Trace) -> Outcome {
     ) {
         return Outcome::denied(&UNSUPPORTED_DEVICE_EXCLUDED, paid(req));
     }
-    t.rule("not-addressed", &POLICY_SILENT, true, |d| {
+    t.rule("not-addressed", &POLICY_SILENT, true, move |d| {
         d.say(
             format_args!("the text says nothing else about device or technical problems"),
             format_args!("le texte ne dit rien d'autre des problèmes d'appareil ou techniques"),
@@ -583,14 +588,17 @@ fn not_as_described(req: &ClaimRequest) -> Outcome {
 
 /// §1 Not Eligible, Change of Mind: "Requests based on a simple change of
 /// mind after credits have been added to your panel."
-fn change_of_mind(req: &ClaimRequest, t: &mut impl Trace) -> Outcome {
-    let delivered_before_claim = req.purchase.delivered_at.is_some_and(|d| d < req.claim.submitted_at);
+fn change_of_mind<'r>(req: &'r ClaimRequest, t: &mut impl Trace<'r>) -> Outcome {
+    let delivered_before_claim = req
+        .purchase
+        .delivered_at
+        .is_some_and(move |d| d < req.claim.submitted_at);
     let reason: Reason = if delivered_before_claim {
         &CHANGE_OF_MIND_EXCLUDED
     } else {
         &CANCELLED_BEFORE_DELIVERY
     };
-    t.rule("change-of-mind", reason, true, |d| {
+    t.rule("change-of-mind", reason, true, move |d| {
         let delivered = Opt(req.purchase.delivered_at.map(At));
         d.say(
             format_args!(

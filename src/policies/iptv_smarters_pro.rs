@@ -196,7 +196,7 @@ pub static META: PolicyMeta = PolicyMeta {
     unspecified_customer: CustomerType::Consumer,
 };
 
-pub fn evaluate(req: &ClaimRequest, t: &mut impl Trace) -> Outcome {
+pub fn evaluate<'r>(req: &'r ClaimRequest, t: &mut impl Trace<'r>) -> Outcome {
     let mut required = Required::new();
     // "Please email us ... and include your order number."
     required.check(!req.purchase.order_id.is_empty(), Field::PurchaseOrderId);
@@ -206,7 +206,7 @@ pub fn evaluate(req: &ClaimRequest, t: &mut impl Trace) -> Outcome {
     required.apply(out, &MISSING_INFORMATION, t)
 }
 
-fn decide(req: &ClaimRequest, required: &mut Required, t: &mut impl Trace) -> Outcome {
+fn decide<'r>(req: &'r ClaimRequest, required: &mut Required, t: &mut impl Trace<'r>) -> Outcome {
     let claim = &req.claim;
     let deny = |reason: Reason| Outcome::denied(reason, paid(req));
     let full = |reason: Reason| Outcome::full(reason, paid(req), RefundMethod::OriginalPayment);
@@ -222,7 +222,7 @@ fn decide(req: &ClaimRequest, required: &mut Required, t: &mut impl Trace) -> Ou
     }
 
     // "We Do Not Offer Refunds In the Following Cases"
-    let said = |d: &mut Detail<'_>| {
+    let said = move |d: &mut Detail<'_>| {
         d.say(
             format_args!("claim reason {reason:?}"),
             format_args!("motif {reason:?}"),
@@ -251,7 +251,7 @@ fn decide(req: &ClaimRequest, required: &mut Required, t: &mut impl Trace) -> Ou
         "occasional-disruption",
         &OCCASIONAL_DISRUPTION_EXCLUDED,
         reason == ClaimReason::ChannelUnavailable || partial,
-        |d| {
+        move |d| {
             let scope = claim.outage.map(|o| o.scope);
             d.say(
                 format_args!("claim reason {reason:?}, outage scope {scope:?}"),
@@ -264,7 +264,7 @@ fn decide(req: &ClaimRequest, required: &mut Required, t: &mut impl Trace) -> Ou
     // "Important: We do not offer refunds for missing adult channels", whatever
     // the reason the claim is filed under.
     let adult = claim.concerns_adult_content;
-    if t.rule("adult-content", &ADULT_CONTENT_NOT_ADVERTISED, adult, |d| {
+    if t.rule("adult-content", &ADULT_CONTENT_NOT_ADVERTISED, adult, move |d| {
         d.say(
             format_args!("concerns adult content: {adult}"),
             format_args!("concerne des contenus adultes : {adult}"),
@@ -282,7 +282,7 @@ fn decide(req: &ClaimRequest, required: &mut Required, t: &mut impl Trace) -> Ou
             cause,
             IssueCause::CustomerSide | IssueCause::Isp | IssueCause::ThirdPartyApp | IssueCause::ChannelSource
         ),
-        |d| d.say(format_args!("cause {cause:?}"), format_args!("cause {cause:?}")),
+        move |d| d.say(format_args!("cause {cause:?}"), format_args!("cause {cause:?}")),
     ) {
         return deny(&CUSTOMER_SIDE_ISSUE_EXCLUDED);
     }
@@ -299,10 +299,10 @@ fn decide(req: &ClaimRequest, required: &mut Required, t: &mut impl Trace) -> Ou
 /// not yet diagnosed is taken as server side (it is down for everyone); one
 /// attributed to force majeure is not addressed (the other causes are
 /// excluded before).
-fn outage(
-    req: &ClaimRequest,
+fn outage<'r>(
+    req: &'r ClaimRequest,
     required: &mut Required,
-    t: &mut impl Trace,
+    t: &mut impl Trace<'r>,
     full: impl Fn(Reason) -> Outcome,
     deny: impl Fn(Reason) -> Outcome,
 ) -> Outcome {
@@ -311,7 +311,7 @@ fn outage(
         "outage-cause",
         &POLICY_SILENT,
         !matches!(cause, IssueCause::ServerSide | IssueCause::Undiagnosed),
-        |d| {
+        move |d| {
             d.say(
                 format_args!("outage cause {cause:?}: only a server-side (or undiagnosed) outage is addressed"),
                 format_args!(
@@ -325,7 +325,7 @@ fn outage(
     let Some(outage) = req.claim.outage else {
         // The duration decides; once supplied, a guaranteed outage is paid in full.
         required.check(false, Field::ClaimOutageDuration);
-        t.rule("outage-guarantee", &OUTAGE_GUARANTEE, true, |d| {
+        t.rule("outage-guarantee", &OUTAGE_GUARANTEE, true, move |d| {
             d.say(
                 format_args!(
                     "outage duration not given; the guarantee needs more than {}",
@@ -349,7 +349,7 @@ fn outage(
             &OUTAGE_GUARANTEE
         },
         true,
-        |d| {
+        move |d| {
             d.say(
                 format_args!("outage lasted {lasted}; the guarantee needs more than {threshold}"),
                 format_args!("la panne a duré {lasted} ; la garantie exige plus de {threshold}"),
@@ -369,10 +369,10 @@ fn outage(
 /// "We do not offer refunds for technical issues unless you have allowed us
 /// the chance to resolve them. If we cannot resolve your issue within 48
 /// hours, we will issue a full refund."
-fn technical_issue(
-    req: &ClaimRequest,
+fn technical_issue<'r>(
+    req: &'r ClaimRequest,
     required: &mut Required,
-    t: &mut impl Trace,
+    t: &mut impl Trace<'r>,
     full: impl Fn(Reason) -> Outcome,
     deny: impl Fn(Reason) -> Outcome,
 ) -> Outcome {
@@ -381,7 +381,7 @@ fn technical_issue(
         "support-contacted",
         &SUPPORT_NOT_GIVEN_CHANCE,
         !support.contacted,
-        |d| {
+        move |d| {
             d.say(
                 format_args!("support contacted: {}", support.contacted),
                 format_args!("support contacté : {}", support.contacted),
@@ -390,7 +390,7 @@ fn technical_issue(
     ) {
         return deny(&SUPPORT_NOT_GIVEN_CHANCE);
     }
-    if t.rule("issue-resolved", &ISSUE_RESOLVED, support.resolved, |d| {
+    if t.rule("issue-resolved", &ISSUE_RESOLVED, support.resolved, move |d| {
         d.say(
             format_args!("issue resolved: {}", support.resolved),
             format_args!("problème résolu : {}", support.resolved),
@@ -401,7 +401,7 @@ fn technical_issue(
     let Some(first_contact) = support.first_contacted_at else {
         // The 48 h cannot be measured without it.
         required.check(false, Field::ClaimSupportFirstContactedAt);
-        t.rule("unresolved-within-48h", &UNRESOLVED_WITHIN_48H, true, |d| {
+        t.rule("unresolved-within-48h", &UNRESOLVED_WITHIN_48H, true, move |d| {
             d.say(
                 format_args!(
                     "first contact with support not given: the {} cannot be measured",
@@ -426,7 +426,7 @@ fn technical_issue(
             &UNRESOLVED_WITHIN_48H
         },
         true,
-        |d| {
+        move |d| {
             d.say(
                 format_args!(
                     "evaluated {since} after first contact ({}); support has {} to resolve",
@@ -450,12 +450,12 @@ fn technical_issue(
 /// "We only offer full refunds for purchases made within 48 hours. For any
 /// request made after that period, refunds will be partial depending on how
 /// much of the subscription was used."
-fn no_fault(req: &ClaimRequest, required: &mut Required, t: &mut impl Trace) -> Outcome {
+fn no_fault<'r>(req: &'r ClaimRequest, required: &mut Required, t: &mut impl Trace<'r>) -> Outcome {
     let p = &req.purchase;
     let window_end = p.purchased_at + FULL_REFUND_WINDOW;
     let within = req.claim.submitted_at <= window_end;
     let after = Hm(req.claim.submitted_at - p.purchased_at);
-    if t.rule("within-48h", &WITHIN_48_HOURS, within, |d| {
+    if t.rule("within-48h", &WITHIN_48_HOURS, within, move |d| {
         d.say(
             format_args!(
                 "claim submitted {after} after purchase; the window is {}",
@@ -484,7 +484,7 @@ fn no_fault(req: &ClaimRequest, required: &mut Required, t: &mut impl Trace) -> 
             &PRORATED_BY_USAGE
         },
         true,
-        |d| {
+        move |d| {
             let cur = p.amount_paid.currency();
             match (term, refund) {
                 (None, _) => d.say(

@@ -253,7 +253,7 @@ pub static META: PolicyMeta = PolicyMeta {
     unspecified_customer: CustomerType::Consumer,
 };
 
-pub fn evaluate(req: &ClaimRequest, t: &mut impl Trace) -> Outcome {
+pub fn evaluate<'r>(req: &'r ClaimRequest, t: &mut impl Trace<'r>) -> Outcome {
     let claim = &req.claim;
     let mut required = Required::new();
     // §5.1 "en indiquant votre numéro de commande"; §6 "Mode de paiement
@@ -275,13 +275,13 @@ pub fn evaluate(req: &ClaimRequest, t: &mut impl Trace) -> Outcome {
     required.apply(out, &MISSING_INFORMATION, t)
 }
 
-fn decide(req: &ClaimRequest, required: &mut Required, t: &mut impl Trace) -> Outcome {
+fn decide<'r>(req: &'r ClaimRequest, required: &mut Required, t: &mut impl Trace<'r>) -> Outcome {
     let claim = &req.claim;
     let p = &req.purchase;
     let deny = |reason: Reason| Outcome::denied(reason, paid(req));
     let fault = !claim.reason.is_payment();
     let (reason, cause) = (claim.reason, claim.cause);
-    let said = |d: &mut Detail<'_>| {
+    let said = move |d: &mut Detail<'_>| {
         d.say(
             format_args!("claim reason {reason:?}, cause {cause:?}"),
             format_args!("motif {reason:?}, cause {cause:?}"),
@@ -334,7 +334,7 @@ fn decide(req: &ClaimRequest, required: &mut Required, t: &mut impl Trace) -> Ou
     let last_days_start = term.filter(|_| !not_supplied).map(|t| t.end - END_OF_PERIOD);
     let claim_deadline = last_days_start.map(|t| t - TimeDelta::seconds(1));
     let at_end = last_days_start.is_some_and(|start| claim.submitted_at >= start);
-    t.rule("end-of-period", &END_OF_PERIOD_REASON, at_end, |d| {
+    t.rule("end-of-period", &END_OF_PERIOD_REASON, at_end, move |d| {
         match (term, last_days_start) {
             (_, Some(start)) => d.say(
                 format_args!(
@@ -385,7 +385,7 @@ fn decide(req: &ClaimRequest, required: &mut Required, t: &mut impl Trace) -> Ou
         ClaimReason::DeviceIncompatibility => "incompatibility",
         _ => "not-addressed",
     };
-    produced(t, rule, &out, |d| own_detail(d, req, &out));
+    produced(t, rule, &out, move |d| own_detail(d, req, &out));
     out.claim_deadline = claim_deadline;
     out
 }

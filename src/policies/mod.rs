@@ -88,7 +88,7 @@ macro_rules! registry {
                 }
             }
 
-            pub fn evaluate(self, req: &ClaimRequest, t: &mut impl Trace) -> Outcome {
+            pub fn evaluate<'r>(self, req: &'r ClaimRequest, t: &mut impl Trace<'r>) -> Outcome {
                 match self {
                     $(PolicyId::$variant => $module::evaluate(req, t)),+
                 }

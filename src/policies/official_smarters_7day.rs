@@ -147,7 +147,7 @@ pub static META: PolicyMeta = PolicyMeta {
     unspecified_customer: CustomerType::Consumer,
 };
 
-pub fn evaluate(req: &ClaimRequest, t: &mut impl Trace) -> Outcome {
+pub fn evaluate<'r>(req: &'r ClaimRequest, t: &mut impl Trace<'r>) -> Outcome {
     let p = &req.purchase;
     let mut required = Required::new();
     // Eligibility for a Refund #3: "your purchase invoice number, the email
@@ -173,17 +173,17 @@ fn window_end(purchased_at: DateTime<Utc>) -> DateTime<Utc> {
     let day_after = purchased_at
         .date_naive()
         .checked_add_days(Days::new(MONEY_BACK_DAYS + 1))
-        .map(|d| d.and_time(NaiveTime::MIN).and_utc());
+        .map(move |d| d.and_time(NaiveTime::MIN).and_utc());
     // Only the last representable dates have no day after; the window then
     // runs to the end of time.
-    day_after.map_or(DateTime::<Utc>::MAX_UTC, |d| d - TimeDelta::seconds(1))
+    day_after.map_or(DateTime::<Utc>::MAX_UTC, move |d| d - TimeDelta::seconds(1))
 }
 
-fn decide(req: &ClaimRequest, required: &mut Required, t: &mut impl Trace) -> Outcome {
+fn decide<'r>(req: &'r ClaimRequest, required: &mut Required, t: &mut impl Trace<'r>) -> Outcome {
     let window_end = window_end(req.purchase.purchased_at);
     let submitted = req.claim.submitted_at;
     let within = submitted <= window_end;
-    t.record("7-day-window", OUTSIDE_7_DAY_WINDOW.clause, None, within, |d| {
+    t.record("7-day-window", OUTSIDE_7_DAY_WINDOW.clause, None, within, move |d| {
         d.say(
             format_args!(
                 "claim submitted {} ({} after purchase); the window ends {} (7th day after the purchase date)",
@@ -212,7 +212,7 @@ fn decide(req: &ClaimRequest, required: &mut Required, t: &mut impl Trace) -> Ou
         let exception = exceptional(req, required);
         match exception {
             Some(out) => {
-                produced(t, "exceptional-circumstances", &out, |d| {
+                produced(t, "exceptional-circumstances", &out, move |d| {
                     let r = out.refund_amount.rounded();
                     let c = &req.claim;
                     d.say(
@@ -237,7 +237,7 @@ fn decide(req: &ClaimRequest, required: &mut Required, t: &mut impl Trace) -> Ou
             // Refund Exclusions #1, #3: no refund "after the 7-day window",
             // nor "for unused portions of a subscription after the 7-day period".
             None => {
-                t.rule("outside-7-day-window", &OUTSIDE_7_DAY_WINDOW, true, |d| {
+                t.rule("outside-7-day-window", &OUTSIDE_7_DAY_WINDOW, true, move |d| {
                     d.say(
                         format_args!(
                             "no exceptional circumstance applies to claim reason {:?}",
@@ -261,15 +261,20 @@ fn decide(req: &ClaimRequest, required: &mut Required, t: &mut impl Trace) -> Ou
 /// date, provided ... 1. Resolution Attempts: You have contacted our support
 /// team and actively worked to resolve any concerns". Any reason qualifies,
 /// a change of mind included.
-fn money_back(req: &ClaimRequest, t: &mut impl Trace) -> Outcome {
+fn money_back<'r>(req: &'r ClaimRequest, t: &mut impl Trace<'r>) -> Outcome {
     let contacted = req.claim.support.contacted;
-    t.rule("resolution-attempt", &RESOLUTION_ATTEMPT_REQUIRED, !contacted, |d| {
-        d.say(
-            format_args!("support contacted: {contacted}"),
-            format_args!("support contacté : {contacted}"),
-        );
-    });
-    t.rule("money-back-7-days", &MONEY_BACK_7_DAYS, contacted, |d| {
+    t.rule(
+        "resolution-attempt",
+        &RESOLUTION_ATTEMPT_REQUIRED,
+        !contacted,
+        move |d| {
+            d.say(
+                format_args!("support contacted: {contacted}"),
+                format_args!("support contacté : {contacted}"),
+            );
+        },
+    );
+    t.rule("money-back-7-days", &MONEY_BACK_7_DAYS, contacted, move |d| {
         d.say(
             format_args!(
                 "within the window, support contacted: a full refund of {} {}",

@@ -260,7 +260,7 @@ pub static META: PolicyMeta = PolicyMeta {
     unspecified_customer: CustomerType::Consumer,
 };
 
-pub fn evaluate(req: &ClaimRequest, t: &mut impl Trace) -> Outcome {
+pub fn evaluate<'r>(req: &'r ClaimRequest, t: &mut impl Trace<'r>) -> Outcome {
     let mut required = Required::new();
     let out = decide(req, &mut required, t);
     let mut out = required.apply(out, &MISSING_INFORMATION, t);
@@ -268,7 +268,7 @@ pub fn evaluate(req: &ClaimRequest, t: &mut impl Trace) -> Outcome {
     // right to suspend active subscriptions associated with that payment and
     // restrict future orders." The decision itself stands.
     let (chargeback, contacted) = (req.claim.chargeback_filed, req.claim.support.contacted);
-    if t.rule("chargeback-without-contact", &CHARGEBACK_WITHOUT_CONTACT, chargeback && !contacted, |d| {
+    if t.rule("chargeback-without-contact", &CHARGEBACK_WITHOUT_CONTACT, chargeback && !contacted, move |d| {
         d.say(
             format_args!("chargeback filed {chargeback}, support contacted {contacted}; the decision itself stands"),
             format_args!("rétrofacturation ouverte {chargeback}, support contacté {contacted} ; la décision elle-même est maintenue"),
@@ -281,7 +281,7 @@ pub fn evaluate(req: &ClaimRequest, t: &mut impl Trace) -> Outcome {
     out
 }
 
-fn decide(req: &ClaimRequest, required: &mut Required, t: &mut impl Trace) -> Outcome {
+fn decide<'r>(req: &'r ClaimRequest, required: &mut Required, t: &mut impl Trace<'r>) -> Outcome {
     let claim = &req.claim;
     let deny = |reason: Reason| Outcome::denied(reason, paid(req));
 
@@ -294,7 +294,7 @@ fn decide(req: &ClaimRequest, required: &mut Required, t: &mut impl Trace) -> Ou
 
     // "What Is NOT Covered"
     let (cause, payment) = (claim.cause, claim.reason.is_payment());
-    let said = |d: &mut Detail<'_>| {
+    let said = move |d: &mut Detail<'_>| {
         d.say(
             format_args!("cause {cause:?}; a payment claim ({payment}) is not excluded by cause"),
             format_args!("cause {cause:?} ; une réclamation de paiement ({payment}) n'est pas exclue par la cause"),
@@ -320,7 +320,7 @@ fn decide(req: &ClaimRequest, required: &mut Required, t: &mut impl Trace) -> Ou
     }
 
     let out = own_rule(req, required);
-    produced(t, rule_name(claim.reason), &out, |d| own_detail(d, req, &out));
+    produced(t, rule_name(claim.reason), &out, move |d| own_detail(d, req, &out));
     out
 }
 
@@ -554,7 +554,11 @@ fn outage_share(amount: Money, term: Term, outage: Outage) -> Option<Money> {
 /// delivery, the text is silent: review. The instant of delivery is "before",
 /// as in the quote schedule, whose FULL window includes its end.
 fn unused_time(req: &ClaimRequest) -> Outcome {
-    if req.purchase.delivered_at.is_some_and(|d| d < req.claim.submitted_at) {
+    if req
+        .purchase
+        .delivered_at
+        .is_some_and(move |d| d < req.claim.submitted_at)
+    {
         Outcome::denied(&NO_REFUND_FOR_UNUSED_TIME, paid(req))
     } else {
         common::silent(&POLICY_SILENT, req)

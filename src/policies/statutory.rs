@@ -88,14 +88,14 @@ const CLAUSE: &str = "Directive 2011/83/EU art. 9, 16; C. consom. L221-18, L221-
 /// What the floor owes for a claim it covers: a covered consumer's
 /// withdrawal (any reason but a charge dispute) submitted in the period, the
 /// right not lost. `None`: the policy decides alone.
-pub fn withdrawal(req: &ClaimRequest, unspecified: CustomerType, t: &mut impl Trace) -> Option<Floor> {
+pub fn withdrawal<'r>(req: &'r ClaimRequest, unspecified: CustomerType, t: &mut impl Trace<'r>) -> Option<Floor> {
     let p = &req.purchase;
     let dispute = matches!(
         req.claim.reason,
         ClaimReason::BillingError | ClaimReason::DuplicatePayment
     );
     let period = if dispute { None } else { period(p, unspecified) };
-    t.record("who", CLAUSE, None, period.is_some(), |d| {
+    t.record("who", CLAUSE, None, period.is_some(), move |d| {
         let customer = match p.customer_type {
             CustomerType::Unspecified => unspecified,
             c => c,
@@ -142,7 +142,7 @@ pub fn withdrawal(req: &ClaimRequest, unspecified: CustomerType, t: &mut impl Tr
     let period = period?;
     let submitted = req.claim.submitted_at;
     let inside = period.contains(submitted);
-    t.record("period", CLAUSE, None, inside, |d| {
+    t.record("period", CLAUSE, None, inside, move |d| {
         describe_period(d, p, submitted, period)
     });
     if !inside {
@@ -155,7 +155,7 @@ pub fn withdrawal(req: &ClaimRequest, unspecified: CustomerType, t: &mut impl Tr
         match p.term() {
             // The service was fully performed: the right is lost (art. 16(a)).
             Some(term) if term.end <= submitted => {
-                t.record("withdrawal", STATUTORY_WITHDRAWAL_PROPORTIONAL.clause, Some(&STATUTORY_WITHDRAWAL_PROPORTIONAL), false, |d| {
+                t.record("withdrawal", STATUTORY_WITHDRAWAL_PROPORTIONAL.clause, Some(&STATUTORY_WITHDRAWAL_PROPORTIONAL), false, move |d| {
                     d.say(
                         format_args!("the term ended {} before the claim ({}): the service was fully performed, the right is lost (art. 16(a))", At(term.end), At(submitted)),
                         format_args!("l'abonnement a pris fin le {} avant la demande ({}) : le service a été pleinement exécuté, le droit est perdu (art. 16(a))", At(term.end), At(submitted)),
@@ -178,7 +178,7 @@ pub fn withdrawal(req: &ClaimRequest, unspecified: CustomerType, t: &mut impl Tr
         }
     };
     let reason = outcome.reasons.first().unwrap_or(&STATUTORY_WITHDRAWAL_RIGHT);
-    t.record("withdrawal", reason.clause, Some(reason), true, |d| {
+    t.record("withdrawal", reason.clause, Some(reason), true, move |d| {
         let cur = paid.currency();
         let owed = outcome.refund_amount.rounded();
         if std::ptr::eq(reason, &STATUTORY_WITHDRAWAL_RIGHT) {
