@@ -13,6 +13,13 @@ use refund_eligibility::metrics::{self, Metrics};
 use refund_eligibility::otel;
 use refund_eligibility::server;
 
+/// mimalloc instead of glibc's malloc: a served call allocates a few dozen
+/// small blocks, which mimalloc's per-thread free lists hand out in fewer
+/// instructions (measured in BENCHMARKS.md). The library sets no allocator;
+/// the property tests install this one too, so the engine runs under it.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser, Debug)]
 #[command(
     name = "refund-eligibility",

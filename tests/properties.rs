@@ -18,6 +18,11 @@ use prost::Message;
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use refund_eligibility::domain::calendar::Calendar;
+
+/// The service binary's allocator (src/main.rs), so that the properties
+/// hold under the allocator production runs with.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use refund_eligibility::domain::claim::Country;
 use refund_eligibility::domain::withdrawal;
 use refund_eligibility::grpc::encode::list_policies_response;
