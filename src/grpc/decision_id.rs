@@ -13,7 +13,7 @@
 
 use chrono::{DateTime, Utc};
 use prost::Message;
-use ring::digest::{Context, SHA256};
+use ring::digest::{digest, SHA256};
 
 use super::encode;
 use super::pb;
@@ -23,16 +23,22 @@ use crate::policies::{PolicyMeta, RULES_EDITION};
 /// The version of the service that decides, part of every decision id.
 pub const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// The digest so far, over the request alone: the policy's version is known
-/// only once the request has been decoded.
-pub struct Canonical(Context);
+/// The canonical bytes so far, the request's part alone: the policy's
+/// version is known only once the request has been decoded. The digest is
+/// taken once over all the parts, in one buffer (one `digest` call costs
+/// less than a context fed part by part).
+pub struct Canonical(Vec<u8>);
+
+/// Room for the four short parts after the request: policy id, version,
+/// rules edition and engine version, each with its length.
+const TAIL: usize = 4 * 8 + 96;
 
 impl Canonical {
-    /// Starts the digest over `request` with `evaluated_at` resolved to
+    /// Starts the canonical bytes with `request`, `evaluated_at` resolved to
     /// `now` where unset and without `request_id`, `locale` and `explain`,
-    /// which only correlate, translate and show how the decision was made. `request` is handed back as it came, except
-    /// that an unset `evaluated_at` is now `now`, which decodes to the same
-    /// instant.
+    /// which only correlate, translate and show how the decision was made.
+    /// `request` is handed back as it came, except that an unset
+    /// `evaluated_at` is now `now`, which decodes to the same instant.
     pub fn of_request(request: &mut pb::EvaluateClaimRequest, now: DateTime<Utc>) -> Canonical {
         if request.evaluated_at.is_none() {
             request.evaluated_at = Some(encode::timestamp(now));
@@ -41,22 +47,24 @@ impl Canonical {
         let locale = std::mem::take(&mut request.locale);
         // The trace flag changes what is shown, not what is decided.
         let explain = std::mem::take(&mut request.explain);
-        let bytes = request.encode_to_vec();
+        let len = request.encoded_len();
+        let mut bytes = Vec::with_capacity(8 + len + TAIL);
+        bytes.extend_from_slice(&(len as u64).to_be_bytes());
+        // Encoding into a buffer with room for the message cannot fail.
+        let _ = request.encode(&mut bytes);
         request.request_id = request_id;
         request.locale = locale;
         request.explain = explain;
-        let mut context = Context::new(&SHA256);
-        put(&mut context, &bytes);
-        Canonical(context)
+        Canonical(bytes)
     }
 
-    /// Completes the digest with the policy, its version, the rules edition
-    /// and the engine version.
+    /// Completes the bytes with the policy, its version, the rules edition
+    /// and the engine version, and digests them.
     pub fn finish(mut self, policy: &PolicyMeta) -> DecisionId {
         for part in [policy.id, policy.version, RULES_EDITION, ENGINE_VERSION] {
             put(&mut self.0, part.as_bytes());
         }
-        let digest = self.0.finish();
+        let digest = digest(&SHA256, &self.0);
         let mut id = [0u8; 32];
         for (out, byte) in id.iter_mut().zip(digest.as_ref()) {
             *out = *byte;
@@ -67,9 +75,9 @@ impl Canonical {
 
 /// One part: its length as a big-endian u64, then its bytes, so that no two
 /// sequences of parts encode alike.
-fn put(context: &mut Context, bytes: &[u8]) {
-    context.update(&(bytes.len() as u64).to_be_bytes());
-    context.update(bytes);
+fn put(bytes: &mut Vec<u8>, part: &[u8]) {
+    bytes.extend_from_slice(&(part.len() as u64).to_be_bytes());
+    bytes.extend_from_slice(part);
 }
 
 #[cfg(test)]
@@ -111,7 +119,7 @@ mod tests {
             bytes.extend_from_slice(&(part.len() as u64).to_be_bytes());
             bytes.extend_from_slice(part);
         }
-        let expected: String = ring::digest::digest(&SHA256, &bytes)
+        let expected: String = digest(&SHA256, &bytes)
             .as_ref()
             .iter()
             .map(|b| format!("{b:02x}"))
