@@ -4,7 +4,8 @@
 # Traffic goes to 127.0.0.1 only; every phase is bounded in time.
 #
 #   bench/load.sh                         defaults: workers 1,2; 4 clients x 8 streams;
-#                                         3 rounds x 3 s per RPC; latency at 2000 req/s
+#                                         3 rounds x 3 s per RPC; latency at half of each
+#                                         RPC's saturation rate (--rate N: N req/s)
 #   bench/load.sh --workers 2 --seconds 5 --rounds 5 --rate 1000 --log-level warn
 set -euo pipefail
 cd "$(dirname "$0")/.."

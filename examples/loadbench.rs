@@ -14,8 +14,9 @@
 //! - server CPU time per request (utime + stime of the server process over
 //!   the phase), hence requests per core-second, which does not depend on
 //!   how much of the machine the load generator takes;
-//! - p50 / p99 / max latency at a fixed moderate rate (h2load --rps, per
-//!   request times from its --log-file);
+//! - p50 / p99 / max latency at a fixed rate (h2load --rps, per request
+//!   times from its --log-file): by default half of each RPC's saturation
+//!   throughput just measured (`--rate half`), or `--rate N` req/s;
 //! - the gRPC status of every call, from the server's /metrics (h2load only
 //!   sees HTTP status 200), so a shed or failed call cannot pass for a success.
 //!
@@ -49,7 +50,9 @@ struct Options {
     streams: usize,
     seconds: u64,
     rounds: usize,
-    rate: usize,
+    /// Requests per second of the latency phase; `None`: half of each
+    /// RPC's measured saturation throughput.
+    rate: Option<usize>,
     log_level: String,
     starts: usize,
     /// Write the two request frames into this directory and exit.
@@ -67,7 +70,7 @@ impl Options {
             streams: 8,
             seconds: 3,
             rounds: 3,
-            rate: 2000,
+            rate: None,
             log_level: "info".into(),
             starts: 5,
             frames_only: None,
@@ -84,7 +87,7 @@ impl Options {
                 "--streams" => o.streams = value.parse().expect("streams"),
                 "--seconds" => o.seconds = value.parse().expect("seconds"),
                 "--rounds" => o.rounds = value.parse().expect("rounds"),
-                "--rate" => o.rate = value.parse().expect("rate"),
+                "--rate" => o.rate = (value != "half").then(|| value.parse().expect("rate: half or req/s")),
                 "--log-level" => o.log_level = value.clone(),
                 "--starts" => o.starts = value.parse().expect("starts"),
                 "--frames-only" => o.frames_only = Some(value.into()),
@@ -324,7 +327,8 @@ struct Summary {
     evaluate_rps: f64,
     health_per_core: f64,
     evaluate_per_core: f64,
-    latency: [(f64, f64, f64, usize); 2],
+    /// p50, p99, max (µs), requests, and the rate they were sent at.
+    latency: [(f64, f64, f64, usize, usize); 2],
     idle_rss_kib: u64,
     peak_rss_kib: u64,
     start_to_serving: Duration,
@@ -370,13 +374,15 @@ async fn bench(o: &Options, workers: usize, evaluate_body: &Path, health_body: &
             }
         }
     }
-    let mut latency = [(0.0, 0.0, 0.0, 0); 2];
+    let mut latency = [(0.0, 0.0, 0.0, 0, 0); 2];
+    let saturation = [median(health.clone()), median(evaluate.clone())];
     for (i, (path, body)) in [(HEALTH_PATH, health_body), (EVALUATE_PATH, evaluate_body)]
         .into_iter()
         .enumerate()
     {
         let log = dir.join(format!("latency-{workers}-{i}.tsv"));
-        let run = h2load(o, &server, path, body, Some(o.rate), Some(&log));
+        let rate = o.rate.unwrap_or((saturation[i] / 2.0).round() as usize).max(1);
+        let run = h2load(o, &server, path, body, Some(rate), Some(&log));
         h2load_failed += run.failed;
         let mut l = run.latencies_us;
         l.sort_unstable();
@@ -385,6 +391,7 @@ async fn bench(o: &Options, workers: usize, evaluate_body: &Path, health_body: &
             percentile(&l, 99.0),
             l.last().copied().unwrap_or(0) as f64,
             l.len(),
+            rate,
         );
     }
     let peak_rss_kib = proc_status(server.pid(), "VmHWM:");
@@ -483,12 +490,18 @@ async fn main() {
     }
     let _ = writeln!(
         out,
-        "\nlatency at a fixed {} req/s ({} clients):\n\n| worker threads | RPC | p50 µs | p99 µs | max µs | requests |\n|---:|---|---:|---:|---:|---:|",
-        o.rate, o.clients
+        "\nlatency at {} ({} clients):\n\n| worker threads | RPC | rate req/s | p50 µs | p99 µs | p99 / p50 | max µs | requests |\n|---:|---|---:|---:|---:|---:|---:|---:|",
+        o.rate.map_or("half of each RPC's saturation throughput".to_owned(), |r| format!("a fixed {r} req/s")),
+        o.clients
     );
     for s in &summaries {
-        for (name, (p50, p99, max, n)) in ["Health/Check", "EvaluateClaim"].iter().zip(s.latency) {
-            let _ = writeln!(out, "| {} | {name} | {p50:.0} | {p99:.0} | {max:.0} | {n} |", s.workers);
+        for (name, (p50, p99, max, n, rate)) in ["Health/Check", "EvaluateClaim"].iter().zip(s.latency) {
+            let _ = writeln!(
+                out,
+                "| {} | {name} | {rate} | {p50:.0} | {p99:.0} | {:.2} | {max:.0} | {n} |",
+                s.workers,
+                p99 / p50.max(1.0)
+            );
         }
     }
     let _ = writeln!(out, "\n| worker threads | idle RSS MiB | peak RSS MiB (VmHWM) | start to SERVING ms | non-OK gRPC statuses | h2load failures |\n|---:|---:|---:|---:|---:|---:|");
