@@ -76,66 +76,83 @@ struct Violation<'a> {
 
 /// The answer to one line (without its newline); `Err` is the error object.
 pub fn answer_line(kind: Kind, line_no: u64, line: &[u8]) -> Result<String, String> {
-    let fail = |code: &'static str, message: String, violations: Vec<Violation<'_>>| {
-        let error = LineError {
-            line: line_no,
-            code,
-            message,
-            field_violations: violations,
-        };
-        serde_json::to_string(&error).unwrap_or_else(|_| format!("{{\"line\":{line_no},\"code\":\"{code}\"}}"))
-    };
+    let mut out = Vec::new();
+    let answered = answer_line_into(kind, line_no, line, &mut out);
+    let text = String::from_utf8_lossy(&out).into_owned();
+    if answered {
+        Ok(text)
+    } else {
+        Err(text)
+    }
+}
+
+/// Appends the answer to one line (without its newline) to `out`: true for
+/// an answer, false for the error object.
+pub fn answer_line_into(kind: Kind, line_no: u64, line: &[u8], out: &mut Vec<u8>) -> bool {
+    let start = out.len();
+    match answer(kind, line, out) {
+        Ok(()) => true,
+        Err((code, message, violations)) => {
+            out.truncate(start);
+            let error = LineError {
+                line: line_no,
+                code,
+                message,
+                field_violations: violations
+                    .iter()
+                    .map(|v| Violation {
+                        field: &v.field,
+                        description: &v.description,
+                    })
+                    .collect(),
+            };
+            if serde_json::to_writer(&mut *out, &error).is_err() {
+                out.truncate(start);
+                out.extend_from_slice(format!("{{\"line\":{line_no},\"code\":\"{code}\"}}").as_bytes());
+            }
+            false
+        }
+    }
+}
+
+/// A failed line: its gRPC code, message and field violations.
+type LineFailure = (&'static str, String, Vec<crate::grpc::decode::FieldViolation>);
+
+fn answer(kind: Kind, line: &[u8], out: &mut Vec<u8>) -> Result<(), LineFailure> {
+    let invalid = |message: String| ("INVALID_ARGUMENT", message, Vec::new());
     if line.len() > MAX_LINE_BYTES {
-        return Err(fail(
-            "INVALID_ARGUMENT",
-            format!("the line is longer than {MAX_LINE_BYTES} bytes"),
-            Vec::new(),
-        ));
+        return Err(invalid(format!("the line is longer than {MAX_LINE_BYTES} bytes")));
     }
     let Ok(text) = std::str::from_utf8(line) else {
-        return Err(fail("INVALID_ARGUMENT", "the line is not UTF-8".into(), Vec::new()));
+        return Err(invalid("the line is not UTF-8".into()));
     };
     if text.trim().is_empty() {
-        return Err(fail(
-            "INVALID_ARGUMENT",
-            "empty line: one request per line".into(),
-            Vec::new(),
-        ));
+        return Err(invalid("empty line: one request per line".into()));
     }
     let now = Utc::now();
-    let answered = match kind {
-        Kind::Evaluate => json::from_json::<pb::EvaluateClaimRequest>(text)
-            .map_err(|e| (e, "EvaluateClaimRequest"))
-            .map(|request| service::evaluate(request, now).map(|r| json::to_json_line(&r))),
-        Kind::Quote => json::from_json::<pb::QuoteRefundRequest>(text)
-            .map_err(|e| (e, "QuoteRefundRequest"))
-            .map(|request| service::quote(request, now).map(|r| json::to_json_line(&r))),
-    };
-    match answered {
-        Err((e, what)) => Err(fail(
-            "INVALID_ARGUMENT",
-            format!("not an {what} in the proto3 JSON mapping: {e}"),
-            Vec::new(),
-        )),
-        Ok(Err(e)) => {
-            let message = e.to_string();
-            Err(match &e {
-                RequestError::Invalid(violations) => fail(
-                    "INVALID_ARGUMENT",
-                    message,
-                    violations
-                        .iter()
-                        .map(|v| Violation {
-                            field: &v.field,
-                            description: &v.description,
-                        })
-                        .collect(),
-                ),
-                RequestError::PolicyNotFound(_) => fail("NOT_FOUND", message, Vec::new()),
-            })
+    let not_a = |what: &str, e: json::JsonError| invalid(format!("not an {what} in the proto3 JSON mapping: {e}"));
+    let written = match kind {
+        Kind::Evaluate => {
+            let request: pb::EvaluateClaimRequest =
+                json::parse_request(text).map_err(|e| not_a("EvaluateClaimRequest", e))?;
+            let response = service::evaluate(request, now).map_err(request_failure)?;
+            json::write_response_line(&response, out)
         }
-        Ok(Ok(Ok(json))) => Ok(json),
-        Ok(Ok(Err(e))) => Err(fail("INTERNAL", format!("cannot write the answer: {e}"), Vec::new())),
+        Kind::Quote => {
+            let request: pb::QuoteRefundRequest =
+                json::parse_request(text).map_err(|e| not_a("QuoteRefundRequest", e))?;
+            let response = service::quote(request, now).map_err(request_failure)?;
+            json::write_response_line(&response, out)
+        }
+    };
+    written.map_err(|e| ("INTERNAL", format!("cannot write the answer: {e}"), Vec::new()))
+}
+
+fn request_failure(e: RequestError) -> LineFailure {
+    let message = e.to_string();
+    match e {
+        RequestError::Invalid(violations) => ("INVALID_ARGUMENT", message, violations),
+        RequestError::PolicyNotFound(_) => ("NOT_FOUND", message, Vec::new()),
     }
 }
 
@@ -305,11 +322,9 @@ fn work(kind: Kind, chunks: &Mutex<Receiver<Chunk>>, done: &mpsc::Sender<Answere
         for (i, line) in body.split(|b| *b == b'\n').enumerate() {
             let line = line.strip_suffix(b"\r").unwrap_or(line);
             let line_no = chunk.first_line + i as u64;
-            let json = answer_line(kind, line_no, line).unwrap_or_else(|error| {
+            if !answer_line_into(kind, line_no, line, &mut answered.text) {
                 answered.failed += 1;
-                error
-            });
-            answered.text.extend_from_slice(json.as_bytes());
+            }
             answered.text.push(b'\n');
             answered.lines += 1;
         }
