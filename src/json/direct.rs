@@ -12,7 +12,9 @@
 //!   Timestamp as strict RFC 3339, Duration as `"1.5s"`, both range-checked;
 //! - writing: proto field names in field number order, fields at their
 //!   default value left out, a set message written even when empty, enums by
-//!   name (an unknown number as a number), Timestamp in RFC 3339.
+//!   name (an unknown number as a number), Timestamp in RFC 3339 with 0, 3,
+//!   6 or 9 fractional digits, strings escaped as serde_json escapes them;
+//!   written straight into the caller's buffer, on one line.
 //!
 //! Any failure (a read error, a timestamp out of range on writing) is meant
 //! to be redone on the reflection path, whose error message is the one
@@ -22,7 +24,6 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
-use serde::ser::{self, Serialize, SerializeMap, SerializeSeq, Serializer};
 
 use crate::grpc::pb;
 
@@ -36,8 +37,8 @@ pub trait Read: Default {
 
 /// A message this module writes.
 pub trait Write {
-    /// Writes the fields that are not at their default value.
-    fn write_fields<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error>;
+    /// Writes the fields that are not at their default value, in field number order.
+    fn write_fields(&self, object: &mut Object<'_>) -> Result<(), WriteError>;
 }
 
 /// Reads a `T` from one JSON document; the error says only that it failed.
@@ -48,22 +49,15 @@ pub fn parse<T: Read>(json: &str) -> Result<T, serde_json::Error> {
     Ok(message)
 }
 
-/// Appends `message` to `out` as compact JSON (no newline). On an error,
-/// what was appended is removed.
-pub fn write_line<T: Write>(message: &T, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
+/// Appends `message` to `out` as compact JSON (no newline), as serde_json
+/// writes it. On an error, what was appended is removed.
+pub fn write_line<T: Write>(message: &T, out: &mut Vec<u8>) -> Result<(), WriteError> {
     let start = out.len();
-    let written = Object(message).serialize(&mut serde_json::Serializer::new(&mut *out));
+    let written = object(out, message);
     if written.is_err() {
         out.truncate(start);
     }
     written
-}
-
-/// [`write_line`] into a new string, pretty-printed as the reflection path does.
-pub fn to_string_pretty<T: Write>(message: &T) -> Result<String, serde_json::Error> {
-    let mut out = Vec::new();
-    Object(message).serialize(&mut serde_json::Serializer::pretty(&mut out))?;
-    String::from_utf8(out).map_err(ser::Error::custom)
 }
 
 // ---------------------------------------------------------------- reading
@@ -623,218 +617,374 @@ impl Read for pb::QuoteRefundRequest {
 
 // ---------------------------------------------------------------- writing
 
-/// A message as a JSON object.
-struct Object<'a, T>(&'a T);
+/// Why a message could not be written.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct WriteError(&'static str);
 
-impl<T: Write> Serialize for Object<'_, T> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(None)?;
-        self.0.write_fields(&mut map)?;
-        map.end()
+/// The fields of one JSON object being written: each is `"key":value`, with
+/// a comma before all but the first.
+pub struct Object<'a> {
+    out: &'a mut Vec<u8>,
+    first: bool,
+}
+
+impl Object<'_> {
+    /// Starts the next field: the comma, the key (a proto field name, which
+    /// needs no escaping) and the colon.
+    fn key(&mut self, key: &'static str) -> &mut Vec<u8> {
+        if !self.first {
+            self.out.push(b',');
+        }
+        self.first = false;
+        self.out.push(b'"');
+        self.out.extend_from_slice(key.as_bytes());
+        self.out.extend_from_slice(b"\":");
+        self.out
     }
+
+    fn string(&mut self, key: &'static str, v: &str) {
+        if !v.is_empty() {
+            string_value(self.key(key), v);
+        }
+    }
+
+    fn boolean(&mut self, key: &'static str, v: bool) {
+        if v {
+            self.key(key).extend_from_slice(b"true");
+        }
+    }
+
+    fn uint32(&mut self, key: &'static str, v: u32) {
+        if v != 0 {
+            integer(self.key(key), i64::from(v));
+        }
+    }
+
+    fn enumeration<E: ProtoEnum>(&mut self, key: &'static str, v: i32) {
+        if v != 0 {
+            enum_value::<E>(self.key(key), v);
+        }
+    }
+
+    fn timestamp(&mut self, key: &'static str, v: Option<&prost_types::Timestamp>) -> Result<(), WriteError> {
+        match v {
+            Some(ts) => timestamp_value(self.key(key), ts),
+            None => Ok(()),
+        }
+    }
+
+    fn message<T: Write>(&mut self, key: &'static str, v: Option<&T>) -> Result<(), WriteError> {
+        match v {
+            Some(m) => object(self.key(key), m),
+            None => Ok(()),
+        }
+    }
+
+    fn messages<T: Write>(&mut self, key: &'static str, v: &[T]) -> Result<(), WriteError> {
+        if v.is_empty() {
+            return Ok(());
+        }
+        let out = self.key(key);
+        out.push(b'[');
+        for (i, m) in v.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            object(out, m)?;
+        }
+        out.push(b']');
+        Ok(())
+    }
+
+    fn strings(&mut self, key: &'static str, v: &[String]) {
+        if v.is_empty() {
+            return;
+        }
+        let out = self.key(key);
+        out.push(b'[');
+        for (i, s) in v.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            string_value(out, s);
+        }
+        out.push(b']');
+    }
+
+    fn enumerations<E: ProtoEnum>(&mut self, key: &'static str, v: &[i32]) {
+        if v.is_empty() {
+            return;
+        }
+        let out = self.key(key);
+        out.push(b'[');
+        for (i, &n) in v.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            enum_value::<E>(out, n);
+        }
+        out.push(b']');
+    }
+}
+
+fn object<T: Write>(out: &mut Vec<u8>, message: &T) -> Result<(), WriteError> {
+    out.push(b'{');
+    message.write_fields(&mut Object { out, first: true })?;
+    out.push(b'}');
+    Ok(())
 }
 
 /// An enum value: its name, or its number when the enum does not define it.
-struct EnumValue<E>(i32, PhantomData<E>);
+fn enum_value<E: ProtoEnum>(out: &mut Vec<u8>, v: i32) {
+    match E::name(v) {
+        Some(name) => {
+            out.push(b'"');
+            out.extend_from_slice(name.as_bytes());
+            out.push(b'"');
+        }
+        None => integer(out, i64::from(v)),
+    }
+}
 
-impl<E: ProtoEnum> Serialize for EnumValue<E> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match E::name(self.0) {
-            Some(name) => serializer.serialize_str(name),
-            None => serializer.serialize_i32(self.0),
+fn integer(out: &mut Vec<u8>, v: i64) {
+    if v < 0 {
+        out.push(b'-');
+    }
+    let mut n = v.unsigned_abs();
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        if let Some(d) = digits.get_mut(at) {
+            *d = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 {
+            break;
         }
     }
+    out.extend_from_slice(digits.get(at..).unwrap_or_default());
 }
 
-struct TimestampValue<'a>(&'a prost_types::Timestamp);
-
-impl Serialize for TimestampValue<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        timestamp_in_range(self.0).map_err(ser::Error::custom)?;
-        serializer.collect_str(self.0)
-    }
-}
-
-struct EnumList<'a, E>(&'a [i32], PhantomData<E>);
-
-impl<E: ProtoEnum> Serialize for EnumList<'_, E> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
-        for &v in self.0 {
-            seq.serialize_element(&EnumValue::<E>(v, PhantomData))?;
+/// A JSON string as serde_json writes it: `"` and `\` escaped, the control
+/// characters as `\b \t \n \f \r` or `\u00xx` (lowercase hex), the rest as is.
+fn string_value(out: &mut Vec<u8>, v: &str) {
+    out.push(b'"');
+    let mut rest = v.as_bytes();
+    while let Some(at) = first_to_escape(rest) {
+        let (plain, tail) = rest.split_at(at);
+        out.extend_from_slice(plain);
+        let Some((&byte, tail)) = tail.split_first() else { break };
+        match byte {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            0x08 => out.extend_from_slice(b"\\b"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            0x0c => out.extend_from_slice(b"\\f"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            _ => {
+                let hex = |n: u8| if n < 10 { b'0' + n } else { b'a' + n - 10 };
+                out.extend_from_slice(b"\\u00");
+                out.push(hex(byte >> 4));
+                out.push(hex(byte & 0xf));
+            }
         }
-        seq.end()
+        rest = tail;
     }
+    out.extend_from_slice(rest);
+    out.push(b'"');
 }
 
-struct MessageList<'a, T>(&'a [T]);
-
-impl<T: Write> Serialize for MessageList<'_, T> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
-        for m in self.0 {
-            seq.serialize_element(&Object(m))?;
+/// The position of the first byte of `bytes` that JSON escapes: eight bytes
+/// at a time while none is.
+fn first_to_escape(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let needs = |b: &u8| *b < 0x20 || *b == b'"' || *b == b'\\';
+    let mut chunks = bytes.chunks_exact(8);
+    let mut offset = 0;
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        // A zero byte in `y` sets its high bit in `zero(y)` (and no byte
+        // without one does, before the first that has one).
+        let zero = |y: u64| y.wrapping_sub(ONES) & !y & HIGHS;
+        let control = x.wrapping_sub(ONES * 0x20) & !x & HIGHS;
+        if control | zero(x ^ (ONES * u64::from(b'"'))) | zero(x ^ (ONES * u64::from(b'\\'))) != 0 {
+            return chunk.iter().position(needs).map(|i| offset + i);
         }
-        seq.end()
+        offset += 8;
+    }
+    chunks.remainder().iter().position(needs).map(|i| offset + i)
+}
+
+/// A Timestamp as prost-types displays it, `1972-01-01T10:00:20.021Z`
+/// (0, 3, 6 or 9 fractional digits), after the range check prost-reflect
+/// makes (on the value as stored, before normalizing).
+fn timestamp_value(out: &mut Vec<u8>, ts: &prost_types::Timestamp) -> Result<(), WriteError> {
+    timestamp_in_range(ts).map_err(WriteError)?;
+    let normal = ts.normalized();
+    if !(MIN_TIMESTAMP_SECONDS..=MAX_TIMESTAMP_SECONDS).contains(&normal.seconds) {
+        // Carried past year 9999 by its nanos: prost-types' own formatting.
+        use std::io::Write as _;
+        return write!(out, "\"{ts}\"").map_err(|_| WriteError("cannot format a timestamp"));
+    }
+    let (year, month, day) = civil_from_days(normal.seconds.div_euclid(86_400));
+    let secs = normal.seconds.rem_euclid(86_400);
+    out.push(b'"');
+    padded(out, year, 4);
+    out.push(b'-');
+    padded(out, i64::from(month), 2);
+    out.push(b'-');
+    padded(out, i64::from(day), 2);
+    out.push(b'T');
+    padded(out, secs / 3600, 2);
+    out.push(b':');
+    padded(out, secs / 60 % 60, 2);
+    out.push(b':');
+    padded(out, secs % 60, 2);
+    let nanos = i64::from(normal.nanos);
+    if nanos != 0 {
+        out.push(b'.');
+        if nanos % 1_000_000 == 0 {
+            padded(out, nanos / 1_000_000, 3);
+        } else if nanos % 1_000 == 0 {
+            padded(out, nanos / 1_000, 6);
+        } else {
+            padded(out, nanos, 9);
+        }
+    }
+    out.extend_from_slice(b"Z\"");
+    Ok(())
+}
+
+/// The last `width` decimal digits of `n` (not negative), zero-padded.
+fn padded(out: &mut Vec<u8>, n: i64, width: u32) {
+    for place in (0..width).rev() {
+        out.push(b'0' + (n / 10i64.pow(place) % 10) as u8);
     }
 }
 
-fn put_string<M: SerializeMap>(map: &mut M, key: &'static str, v: &str) -> Result<(), M::Error> {
-    if v.is_empty() {
-        return Ok(());
-    }
-    map.serialize_entry(key, v)
-}
-
-fn put_bool<M: SerializeMap>(map: &mut M, key: &'static str, v: bool) -> Result<(), M::Error> {
-    if !v {
-        return Ok(());
-    }
-    map.serialize_entry(key, &v)
-}
-
-fn put_uint32<M: SerializeMap>(map: &mut M, key: &'static str, v: u32) -> Result<(), M::Error> {
-    if v == 0 {
-        return Ok(());
-    }
-    map.serialize_entry(key, &v)
-}
-
-fn put_enum<E: ProtoEnum, M: SerializeMap>(map: &mut M, key: &'static str, v: i32) -> Result<(), M::Error> {
-    if v == 0 {
-        return Ok(());
-    }
-    map.serialize_entry(key, &EnumValue::<E>(v, PhantomData))
-}
-
-fn put_timestamp<M: SerializeMap>(
-    map: &mut M,
-    key: &'static str,
-    v: Option<&prost_types::Timestamp>,
-) -> Result<(), M::Error> {
-    match v {
-        Some(ts) => map.serialize_entry(key, &TimestampValue(ts)),
-        None => Ok(()),
-    }
-}
-
-fn put_message<T: Write, M: SerializeMap>(map: &mut M, key: &'static str, v: Option<&T>) -> Result<(), M::Error> {
-    match v {
-        Some(m) => map.serialize_entry(key, &Object(m)),
-        None => Ok(()),
-    }
-}
-
-fn put_messages<T: Write, M: SerializeMap>(map: &mut M, key: &'static str, v: &[T]) -> Result<(), M::Error> {
-    if v.is_empty() {
-        return Ok(());
-    }
-    map.serialize_entry(key, &MessageList(v))
+/// The proleptic Gregorian (year, month, day) of a day counted from
+/// 1970-01-01 (Howard Hinnant's `civil_from_days`).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month as u32, day as u32)
 }
 
 impl Write for pb::Money {
-    fn write_fields<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
-        put_string(map, "currency_code", &self.currency_code)?;
-        put_string(map, "amount", &self.amount)
+    fn write_fields(&self, o: &mut Object<'_>) -> Result<(), WriteError> {
+        o.string("currency_code", &self.currency_code);
+        o.string("amount", &self.amount);
+        Ok(())
     }
 }
 
 impl Write for pb::Compensation {
-    fn write_fields<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
-        put_enum::<pb::CompensationKind, M>(map, "kind", self.kind)?;
-        put_uint32(map, "extension_days", self.extension_days)?;
-        put_uint32(map, "bonus_days", self.bonus_days)?;
-        put_bool(map, "bonus_negotiable", self.bonus_negotiable)?;
-        put_message(map, "amount", self.amount.as_ref())?;
-        put_string(map, "description", &self.description)
+    fn write_fields(&self, o: &mut Object<'_>) -> Result<(), WriteError> {
+        o.enumeration::<pb::CompensationKind>("kind", self.kind);
+        o.uint32("extension_days", self.extension_days);
+        o.uint32("bonus_days", self.bonus_days);
+        o.boolean("bonus_negotiable", self.bonus_negotiable);
+        o.message("amount", self.amount.as_ref())?;
+        o.string("description", &self.description);
+        Ok(())
     }
 }
 
 impl Write for pb::Reason {
-    fn write_fields<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
-        put_string(map, "code", &self.code)?;
-        put_string(map, "clause", &self.clause)?;
-        put_string(map, "message", &self.message)
+    fn write_fields(&self, o: &mut Object<'_>) -> Result<(), WriteError> {
+        o.string("code", &self.code);
+        o.string("clause", &self.clause);
+        o.string("message", &self.message);
+        Ok(())
     }
 }
 
 impl Write for pb::Timeline {
-    fn write_fields<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
-        put_timestamp(map, "acknowledge_by", self.acknowledge_by.as_ref())?;
-        put_timestamp(map, "decide_by", self.decide_by.as_ref())?;
-        put_timestamp(map, "funds_earliest", self.funds_earliest.as_ref())?;
-        put_timestamp(map, "funds_latest", self.funds_latest.as_ref())
+    fn write_fields(&self, o: &mut Object<'_>) -> Result<(), WriteError> {
+        o.timestamp("acknowledge_by", self.acknowledge_by.as_ref())?;
+        o.timestamp("decide_by", self.decide_by.as_ref())?;
+        o.timestamp("funds_earliest", self.funds_earliest.as_ref())?;
+        o.timestamp("funds_latest", self.funds_latest.as_ref())
     }
 }
 
 impl Write for pb::PolicyRef {
-    fn write_fields<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
-        put_string(map, "id", &self.id)?;
-        put_string(map, "version", &self.version)?;
-        put_string(map, "title", &self.title)?;
-        put_string(map, "rules_edition", &self.rules_edition)
+    fn write_fields(&self, o: &mut Object<'_>) -> Result<(), WriteError> {
+        o.string("id", &self.id);
+        o.string("version", &self.version);
+        o.string("title", &self.title);
+        o.string("rules_edition", &self.rules_edition);
+        Ok(())
     }
 }
 
 impl Write for pb::RuleTrace {
-    fn write_fields<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
-        put_string(map, "rule", &self.rule)?;
-        put_string(map, "clause", &self.clause)?;
-        put_bool(map, "matched", self.matched)?;
-        put_bool(map, "decisive", self.decisive)?;
-        put_string(map, "detail", &self.detail)?;
-        put_string(map, "reason_code", &self.reason_code)
+    fn write_fields(&self, o: &mut Object<'_>) -> Result<(), WriteError> {
+        o.string("rule", &self.rule);
+        o.string("clause", &self.clause);
+        o.boolean("matched", self.matched);
+        o.boolean("decisive", self.decisive);
+        o.string("detail", &self.detail);
+        o.string("reason_code", &self.reason_code);
+        Ok(())
     }
 }
 
 impl Write for pb::EvaluateClaimResponse {
-    fn write_fields<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
-        put_enum::<pb::Decision, M>(map, "decision", self.decision)?;
-        put_message(map, "refund_amount", self.refund_amount.as_ref())?;
-        put_enum::<pb::RefundMethod, M>(map, "refund_method", self.refund_method)?;
-        put_messages(map, "alternatives", &self.alternatives)?;
-        put_messages(map, "reasons", &self.reasons)?;
-        if !self.missing_information.is_empty() {
-            map.serialize_entry("missing_information", &self.missing_information)?;
-        }
-        put_timestamp(map, "resubmit_after", self.resubmit_after.as_ref())?;
-        put_timestamp(map, "claim_deadline", self.claim_deadline.as_ref())?;
-        put_message(map, "timeline", self.timeline.as_ref())?;
-        if !self.consequences.is_empty() {
-            map.serialize_entry(
-                "consequences",
-                &EnumList::<pb::Consequence>(&self.consequences, PhantomData),
-            )?;
-        }
-        put_message(map, "policy", self.policy.as_ref())?;
-        put_string(map, "explanation", &self.explanation)?;
-        put_string(map, "request_id", &self.request_id)?;
-        put_timestamp(map, "evaluated_at", self.evaluated_at.as_ref())?;
-        put_string(map, "decision_id", &self.decision_id)?;
+    fn write_fields(&self, o: &mut Object<'_>) -> Result<(), WriteError> {
+        o.enumeration::<pb::Decision>("decision", self.decision);
+        o.message("refund_amount", self.refund_amount.as_ref())?;
+        o.enumeration::<pb::RefundMethod>("refund_method", self.refund_method);
+        o.messages("alternatives", &self.alternatives)?;
+        o.messages("reasons", &self.reasons)?;
+        o.strings("missing_information", &self.missing_information);
+        o.timestamp("resubmit_after", self.resubmit_after.as_ref())?;
+        o.timestamp("claim_deadline", self.claim_deadline.as_ref())?;
+        o.message("timeline", self.timeline.as_ref())?;
+        o.enumerations::<pb::Consequence>("consequences", &self.consequences);
+        o.message("policy", self.policy.as_ref())?;
+        o.string("explanation", &self.explanation);
+        o.string("request_id", &self.request_id);
+        o.timestamp("evaluated_at", self.evaluated_at.as_ref())?;
+        o.string("decision_id", &self.decision_id);
         // Field number order, as the reflection path writes: trace is 16,
         // engine_version 17.
-        put_messages(map, "trace", &self.trace)?;
-        put_string(map, "engine_version", &self.engine_version)
+        o.messages("trace", &self.trace)?;
+        o.string("engine_version", &self.engine_version);
+        Ok(())
     }
 }
 
 impl Write for pb::RefundWindow {
-    fn write_fields<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
-        put_timestamp(map, "starts_at", self.starts_at.as_ref())?;
-        put_timestamp(map, "ends_at", self.ends_at.as_ref())?;
-        put_enum::<pb::RefundBasis, M>(map, "basis", self.basis)?;
-        put_message(map, "amount_at_start", self.amount_at_start.as_ref())?;
-        put_message(map, "reason", self.reason.as_ref())
+    fn write_fields(&self, o: &mut Object<'_>) -> Result<(), WriteError> {
+        o.timestamp("starts_at", self.starts_at.as_ref())?;
+        o.timestamp("ends_at", self.ends_at.as_ref())?;
+        o.enumeration::<pb::RefundBasis>("basis", self.basis);
+        o.message("amount_at_start", self.amount_at_start.as_ref())?;
+        o.message("reason", self.reason.as_ref())
     }
 }
 
 impl Write for pb::QuoteRefundResponse {
-    fn write_fields<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
-        put_message(map, "refundable_now", self.refundable_now.as_ref())?;
-        put_enum::<pb::RefundBasis, M>(map, "basis", self.basis)?;
-        put_string(map, "unused_fraction", &self.unused_fraction)?;
-        put_messages(map, "schedule", &self.schedule)?;
-        put_message(map, "policy", self.policy.as_ref())?;
-        put_messages(map, "reasons", &self.reasons)
+    fn write_fields(&self, o: &mut Object<'_>) -> Result<(), WriteError> {
+        o.message("refundable_now", self.refundable_now.as_ref())?;
+        o.enumeration::<pb::RefundBasis>("basis", self.basis);
+        o.string("unused_fraction", &self.unused_fraction);
+        o.messages("schedule", &self.schedule)?;
+        o.message("policy", self.policy.as_ref())?;
+        o.messages("reasons", &self.reasons)
     }
 }
