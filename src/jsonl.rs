@@ -283,7 +283,7 @@ fn read_line(input: &mut impl BufRead, text: &mut Vec<u8>) -> io::Result<bool> {
             break;
         }
         any = true;
-        let (part, done) = match buf.iter().position(|b| *b == b'\n') {
+        let (part, done) = match newline(buf) {
             Some(at) => (buf.get(..at).unwrap_or_default(), Some(at + 1)),
             None => (buf, None),
         };
@@ -304,6 +304,48 @@ fn read_line(input: &mut impl BufRead, text: &mut Vec<u8>) -> io::Result<bool> {
     Ok(any)
 }
 
+/// The position of the first newline of `bytes`, eight bytes at a time
+/// while there is none.
+fn newline(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut offset = 0;
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word) ^ (ONES * u64::from(b'\n'));
+        if x.wrapping_sub(ONES) & !x & HIGHS != 0 {
+            return chunk.iter().position(|b| *b == b'\n').map(|i| offset + i);
+        }
+        offset += 8;
+    }
+    chunks.remainder().iter().position(|b| *b == b'\n').map(|i| offset + i)
+}
+
+/// The lines of `text` split at each newline (`text.split(|b| *b == b'\n')`,
+/// with [`newline`]'s search).
+struct Lines<'a>(Option<&'a [u8]>);
+
+impl<'a> Iterator for Lines<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let text = self.0?;
+        match newline(text) {
+            Some(at) => {
+                let (line, rest) = text.split_at(at);
+                self.0 = Some(rest.get(1..).unwrap_or_default());
+                Some(line)
+            }
+            None => {
+                self.0 = None;
+                Some(text)
+            }
+        }
+    }
+}
+
 fn work(kind: Kind, chunks: &Mutex<Receiver<Chunk>>, done: &mpsc::Sender<Answered>) {
     loop {
         let next = match chunks.lock() {
@@ -316,10 +358,12 @@ fn work(kind: Kind, chunks: &Mutex<Receiver<Chunk>>, done: &mpsc::Sender<Answere
             lines: 0,
             failed: 0,
             bytes_in: chunk.text.len() as u64,
-            text: Vec::with_capacity(chunk.text.len().saturating_mul(2)),
+            // Answers run about twice the size of the requests: room for
+            // three without growing.
+            text: Vec::with_capacity(chunk.text.len().saturating_mul(3)),
         };
         let body = chunk.text.strip_suffix(b"\n").unwrap_or(&chunk.text);
-        for (i, line) in body.split(|b| *b == b'\n').enumerate() {
+        for (i, line) in Lines(Some(body)).enumerate() {
             let line = line.strip_suffix(b"\r").unwrap_or(line);
             let line_no = chunk.first_line + i as u64;
             if !answer_line_into(kind, line_no, line, &mut answered.text) {
@@ -487,6 +531,29 @@ mod tests {
             "{out}"
         );
         assert!(out.lines().nth(1).unwrap().starts_with("{\"line\":2,"), "{out}");
+    }
+
+    #[test]
+    fn lines_and_newlines_are_found_as_a_byte_search_finds_them() {
+        let texts = [
+            &b""[..],
+            b"\n",
+            b"a",
+            b"a\n",
+            b"\n\n",
+            b"0123456789abcdef\n0123456\n\n01234567",
+            b"01234567\n",
+            b"0123456\n",
+            b"\x8a\x0a\x0b\xff\x09\x8a\x8a\x8a\x8a\x0a",
+        ];
+        for text in texts {
+            let expected: Vec<&[u8]> = text.split(|b| *b == b'\n').collect();
+            assert_eq!(Lines(Some(text)).collect::<Vec<_>>(), expected, "{text:?}");
+            for start in 0..text.len() {
+                let rest = &text[start..];
+                assert_eq!(newline(rest), rest.iter().position(|b| *b == b'\n'), "{rest:?}");
+            }
+        }
     }
 
     #[test]
