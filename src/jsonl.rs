@@ -533,6 +533,53 @@ mod tests {
         assert!(out.lines().nth(1).unwrap().starts_with("{\"line\":2,"), "{out}");
     }
 
+    /// A line the JSON mapping refuses is answered with the reflection
+    /// path's error, word for word, whatever reads the good lines.
+    #[test]
+    fn refused_lines_are_answered_with_the_reflection_paths_error() {
+        let good = r#"{"policy_id":"iptv-smarters-pro","purchase":{"amount_paid":{"currency_code":"EUR","amount":"29.99"},"purchased_at":"2026-01-05T10:00:00Z"},"claim":{"reason":"CLAIM_REASON_CHANGE_OF_MIND"},"evaluated_at":"2026-01-06T10:00:00Z"}"#;
+        let bad = [
+            r#"{"policy_id":"iptv-smarters-pro","refund_me":true}"#,
+            r#"{"policy_id":7}"#,
+            r#"{"purchase":{"term_months":"many"}}"#,
+            r#"{"claim":{"reason":"CLAIM_REASON_BORED"}}"#,
+            r#"{"evaluated_at":"2026-01-06 10:00:00Z"}"#,
+            r#"{"evaluated_at":"2026-02-30T10:00:00Z"}"#,
+            r#"{"claim":{"outage":{"duration":"2 days"}}}"#,
+            r#"{"policy_id":"x"} trailing"#,
+        ];
+        let mut text = String::new();
+        for line in bad {
+            text.push_str(line);
+            text.push('\n');
+            text.push_str(good);
+            text.push('\n');
+        }
+        let (summary, out) = run_text(Kind::Evaluate, &text, 2);
+        assert_eq!(
+            summary,
+            Summary {
+                lines: 2 * bad.len() as u64,
+                failed: bad.len() as u64
+            }
+        );
+        let answers: Vec<&str> = out.lines().collect();
+        for (i, line) in bad.iter().enumerate() {
+            let reflect = json::from_json::<pb::EvaluateClaimRequest>(line).unwrap_err();
+            let expected = serde_json::json!({
+                "line": 2 * i + 1,
+                "code": "INVALID_ARGUMENT",
+                "message": format!("not an EvaluateClaimRequest in the proto3 JSON mapping: {reflect}"),
+                "field_violations": [],
+            });
+            let answer: serde_json::Value = serde_json::from_str(answers[2 * i]).unwrap();
+            assert_eq!(answer, expected, "{line}");
+            assert!(answers[2 * i].starts_with(&format!("{{\"line\":{},", 2 * i + 1)));
+            let answer: serde_json::Value = serde_json::from_str(answers[2 * i + 1]).unwrap();
+            assert_eq!(answer["decision"], "DECISION_DENIED", "{}", answers[2 * i + 1]);
+        }
+    }
+
     #[test]
     fn lines_and_newlines_are_found_as_a_byte_search_finds_them() {
         let texts = [
