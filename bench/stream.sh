@@ -5,11 +5,12 @@
 # repeated to a million lines under /usr/bin/time -v (peak RSS, CPU time).
 # Prints the load average first and last: the machine may be shared.
 #
-#   bench/stream.sh [--concurrency 8] [--seconds 3] [--rounds 3] [--jobs 2] [--lines 1000000]
+#   bench/stream.sh [--concurrency 8] [--seconds 3] [--rounds 3] [--jobs 2] [--lines 1000000] [--only stream|cli]
+# --only stream or --only cli runs one of the two phases.
 # BIN_DIR=dir uses already built `refund-eligibility` and `streambench` there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-concurrency=8 seconds=3 rounds=3 jobs=2 lines=1000000
+concurrency=8 seconds=3 rounds=3 jobs=2 lines=1000000 only=
 while [ $# -gt 0 ]; do
     case "$1" in
         --concurrency) concurrency=$2 ;;
@@ -17,10 +18,12 @@ while [ $# -gt 0 ]; do
         --rounds) rounds=$2 ;;
         --jobs) jobs=$2 ;;
         --lines) lines=$2 ;;
+        --only) only=$2 ;;
         *) echo "unknown argument $1" >&2; exit 2 ;;
     esac
     shift 2
 done
+case "$only" in ''|stream|cli) ;; *) echo "--only takes stream or cli" >&2; exit 2 ;; esac
 if [ -z "${BIN_DIR:-}" ]; then
     cargo build --release --bin refund-eligibility --example streambench >&2
     BIN_DIR=${CARGO_TARGET_DIR:-target}/release
@@ -38,6 +41,7 @@ cleanup() {
 trap cleanup EXIT
 
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
+if [ "$only" != cli ]; then
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$server_bin" serve --listen "127.0.0.1:$port" --metrics-listen off --log-level warn &
 server_pid=$!
@@ -47,6 +51,8 @@ for _ in $(seq 50); do
 done
 "$bench_bin" --addr "http://127.0.0.1:$port" --concurrency "$concurrency" --seconds "$seconds" --rounds "$rounds" --server-pid "$server_pid"
 kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=
+fi
+if [ "$only" != stream ]; then
 
 "$bench_bin" --write-jsonl "$work/claims.jsonl" --lines "$lines"
 echo "JSON lines: $lines lines, $(du -m "$work/claims.jsonl" | cut -f1) MiB, --jobs $jobs"
@@ -71,4 +77,5 @@ print(f"JSON lines CLI: {answers} answers in {seconds:.2f} s = {lines / seconds:
       f"peak RSS {int(t['Maximum resident set size (kbytes)']) / 1024:.1f} MiB; "
       f"CPU use {t['Percent of CPU this job got']}" + (f" ({failed})" if failed else ""))
 PY
+fi
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

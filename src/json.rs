@@ -1,6 +1,15 @@
 //! The proto3 JSON mapping of the wire messages (enum names as strings,
 //! RFC 3339 timestamps, "172800s" durations), for the offline CLI, the
 //! examples and the case corpus.
+//!
+//! Two implementations: the general one here, on prost-reflect's
+//! `DynamicMessage` (any message of the contract), and [`direct`], straight
+//! between text and the prost structs, for the requests and responses of
+//! the JSON-lines hot path (`evaluate --jsonl`, `quote --jsonl`). They take
+//! and give the same JSON; [`parse_request`] and [`write_response_line`]
+//! use the direct one and fall back to the general one for its errors.
+
+pub mod direct;
 
 use std::sync::OnceLock;
 
@@ -93,4 +102,29 @@ fn write_json<T: prost::Message + prost::Name>(message: &T, pretty: bool) -> Res
         out.into_inner()
     };
     String::from_utf8(bytes).map_err(|e| JsonError::Syntax(e.to_string()))
+}
+
+/// Parses a request of the JSON-lines path: the direct mapping, and on any
+/// error the reflection path, whose error message is the one returned (and
+/// whose result is taken should it accept what the direct one refused).
+pub fn parse_request<T: direct::Read + prost::Message + prost::Name + Default>(json: &str) -> Result<T, JsonError> {
+    match direct::parse(json) {
+        Ok(message) => Ok(message),
+        Err(_) => from_json(json),
+    }
+}
+
+/// Appends a response of the JSON-lines path to `out` on one line (without
+/// the newline): the direct mapping, and on an error the reflection path
+/// (the error it gives, or its output should it write what the direct one
+/// could not).
+pub fn write_response_line<T: direct::Write + prost::Message + prost::Name>(
+    message: &T,
+    out: &mut Vec<u8>,
+) -> Result<(), JsonError> {
+    if direct::write_line(message, out).is_ok() {
+        return Ok(());
+    }
+    out.extend_from_slice(to_json_line(message)?.as_bytes());
+    Ok(())
 }

@@ -76,66 +76,83 @@ struct Violation<'a> {
 
 /// The answer to one line (without its newline); `Err` is the error object.
 pub fn answer_line(kind: Kind, line_no: u64, line: &[u8]) -> Result<String, String> {
-    let fail = |code: &'static str, message: String, violations: Vec<Violation<'_>>| {
-        let error = LineError {
-            line: line_no,
-            code,
-            message,
-            field_violations: violations,
-        };
-        serde_json::to_string(&error).unwrap_or_else(|_| format!("{{\"line\":{line_no},\"code\":\"{code}\"}}"))
-    };
+    let mut out = Vec::new();
+    let answered = answer_line_into(kind, line_no, line, &mut out);
+    let text = String::from_utf8_lossy(&out).into_owned();
+    if answered {
+        Ok(text)
+    } else {
+        Err(text)
+    }
+}
+
+/// Appends the answer to one line (without its newline) to `out`: true for
+/// an answer, false for the error object.
+pub fn answer_line_into(kind: Kind, line_no: u64, line: &[u8], out: &mut Vec<u8>) -> bool {
+    let start = out.len();
+    match answer(kind, line, out) {
+        Ok(()) => true,
+        Err((code, message, violations)) => {
+            out.truncate(start);
+            let error = LineError {
+                line: line_no,
+                code,
+                message,
+                field_violations: violations
+                    .iter()
+                    .map(|v| Violation {
+                        field: &v.field,
+                        description: &v.description,
+                    })
+                    .collect(),
+            };
+            if serde_json::to_writer(&mut *out, &error).is_err() {
+                out.truncate(start);
+                out.extend_from_slice(format!("{{\"line\":{line_no},\"code\":\"{code}\"}}").as_bytes());
+            }
+            false
+        }
+    }
+}
+
+/// A failed line: its gRPC code, message and field violations.
+type LineFailure = (&'static str, String, Vec<crate::grpc::decode::FieldViolation>);
+
+fn answer(kind: Kind, line: &[u8], out: &mut Vec<u8>) -> Result<(), LineFailure> {
+    let invalid = |message: String| ("INVALID_ARGUMENT", message, Vec::new());
     if line.len() > MAX_LINE_BYTES {
-        return Err(fail(
-            "INVALID_ARGUMENT",
-            format!("the line is longer than {MAX_LINE_BYTES} bytes"),
-            Vec::new(),
-        ));
+        return Err(invalid(format!("the line is longer than {MAX_LINE_BYTES} bytes")));
     }
     let Ok(text) = std::str::from_utf8(line) else {
-        return Err(fail("INVALID_ARGUMENT", "the line is not UTF-8".into(), Vec::new()));
+        return Err(invalid("the line is not UTF-8".into()));
     };
     if text.trim().is_empty() {
-        return Err(fail(
-            "INVALID_ARGUMENT",
-            "empty line: one request per line".into(),
-            Vec::new(),
-        ));
+        return Err(invalid("empty line: one request per line".into()));
     }
     let now = Utc::now();
-    let answered = match kind {
-        Kind::Evaluate => json::from_json::<pb::EvaluateClaimRequest>(text)
-            .map_err(|e| (e, "EvaluateClaimRequest"))
-            .map(|request| service::evaluate(request, now).map(|r| json::to_json_line(&r))),
-        Kind::Quote => json::from_json::<pb::QuoteRefundRequest>(text)
-            .map_err(|e| (e, "QuoteRefundRequest"))
-            .map(|request| service::quote(request, now).map(|r| json::to_json_line(&r))),
-    };
-    match answered {
-        Err((e, what)) => Err(fail(
-            "INVALID_ARGUMENT",
-            format!("not an {what} in the proto3 JSON mapping: {e}"),
-            Vec::new(),
-        )),
-        Ok(Err(e)) => {
-            let message = e.to_string();
-            Err(match &e {
-                RequestError::Invalid(violations) => fail(
-                    "INVALID_ARGUMENT",
-                    message,
-                    violations
-                        .iter()
-                        .map(|v| Violation {
-                            field: &v.field,
-                            description: &v.description,
-                        })
-                        .collect(),
-                ),
-                RequestError::PolicyNotFound(_) => fail("NOT_FOUND", message, Vec::new()),
-            })
+    let not_a = |what: &str, e: json::JsonError| invalid(format!("not an {what} in the proto3 JSON mapping: {e}"));
+    let written = match kind {
+        Kind::Evaluate => {
+            let request: pb::EvaluateClaimRequest =
+                json::parse_request(text).map_err(|e| not_a("EvaluateClaimRequest", e))?;
+            let response = service::evaluate(request, now).map_err(request_failure)?;
+            json::write_response_line(&response, out)
         }
-        Ok(Ok(Ok(json))) => Ok(json),
-        Ok(Ok(Err(e))) => Err(fail("INTERNAL", format!("cannot write the answer: {e}"), Vec::new())),
+        Kind::Quote => {
+            let request: pb::QuoteRefundRequest =
+                json::parse_request(text).map_err(|e| not_a("QuoteRefundRequest", e))?;
+            let response = service::quote(request, now).map_err(request_failure)?;
+            json::write_response_line(&response, out)
+        }
+    };
+    written.map_err(|e| ("INTERNAL", format!("cannot write the answer: {e}"), Vec::new()))
+}
+
+fn request_failure(e: RequestError) -> LineFailure {
+    let message = e.to_string();
+    match e {
+        RequestError::Invalid(violations) => ("INVALID_ARGUMENT", message, violations),
+        RequestError::PolicyNotFound(_) => ("NOT_FOUND", message, Vec::new()),
     }
 }
 
@@ -266,7 +283,7 @@ fn read_line(input: &mut impl BufRead, text: &mut Vec<u8>) -> io::Result<bool> {
             break;
         }
         any = true;
-        let (part, done) = match buf.iter().position(|b| *b == b'\n') {
+        let (part, done) = match newline(buf) {
             Some(at) => (buf.get(..at).unwrap_or_default(), Some(at + 1)),
             None => (buf, None),
         };
@@ -287,6 +304,48 @@ fn read_line(input: &mut impl BufRead, text: &mut Vec<u8>) -> io::Result<bool> {
     Ok(any)
 }
 
+/// The position of the first newline of `bytes`, eight bytes at a time
+/// while there is none.
+fn newline(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut offset = 0;
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word) ^ (ONES * u64::from(b'\n'));
+        if x.wrapping_sub(ONES) & !x & HIGHS != 0 {
+            return chunk.iter().position(|b| *b == b'\n').map(|i| offset + i);
+        }
+        offset += 8;
+    }
+    chunks.remainder().iter().position(|b| *b == b'\n').map(|i| offset + i)
+}
+
+/// The lines of `text` split at each newline (`text.split(|b| *b == b'\n')`,
+/// with [`newline`]'s search).
+struct Lines<'a>(Option<&'a [u8]>);
+
+impl<'a> Iterator for Lines<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let text = self.0?;
+        match newline(text) {
+            Some(at) => {
+                let (line, rest) = text.split_at(at);
+                self.0 = Some(rest.get(1..).unwrap_or_default());
+                Some(line)
+            }
+            None => {
+                self.0 = None;
+                Some(text)
+            }
+        }
+    }
+}
+
 fn work(kind: Kind, chunks: &Mutex<Receiver<Chunk>>, done: &mpsc::Sender<Answered>) {
     loop {
         let next = match chunks.lock() {
@@ -299,17 +358,17 @@ fn work(kind: Kind, chunks: &Mutex<Receiver<Chunk>>, done: &mpsc::Sender<Answere
             lines: 0,
             failed: 0,
             bytes_in: chunk.text.len() as u64,
-            text: Vec::with_capacity(chunk.text.len().saturating_mul(2)),
+            // Answers run about twice the size of the requests: room for
+            // three without growing.
+            text: Vec::with_capacity(chunk.text.len().saturating_mul(3)),
         };
         let body = chunk.text.strip_suffix(b"\n").unwrap_or(&chunk.text);
-        for (i, line) in body.split(|b| *b == b'\n').enumerate() {
+        for (i, line) in Lines(Some(body)).enumerate() {
             let line = line.strip_suffix(b"\r").unwrap_or(line);
             let line_no = chunk.first_line + i as u64;
-            let json = answer_line(kind, line_no, line).unwrap_or_else(|error| {
+            if !answer_line_into(kind, line_no, line, &mut answered.text) {
                 answered.failed += 1;
-                error
-            });
-            answered.text.extend_from_slice(json.as_bytes());
+            }
             answered.text.push(b'\n');
             answered.lines += 1;
         }
@@ -472,6 +531,76 @@ mod tests {
             "{out}"
         );
         assert!(out.lines().nth(1).unwrap().starts_with("{\"line\":2,"), "{out}");
+    }
+
+    /// A line the JSON mapping refuses is answered with the reflection
+    /// path's error, word for word, whatever reads the good lines.
+    #[test]
+    fn refused_lines_are_answered_with_the_reflection_paths_error() {
+        let good = r#"{"policy_id":"iptv-smarters-pro","purchase":{"amount_paid":{"currency_code":"EUR","amount":"29.99"},"purchased_at":"2026-01-05T10:00:00Z"},"claim":{"reason":"CLAIM_REASON_CHANGE_OF_MIND"},"evaluated_at":"2026-01-06T10:00:00Z"}"#;
+        let bad = [
+            r#"{"policy_id":"iptv-smarters-pro","refund_me":true}"#,
+            r#"{"policy_id":7}"#,
+            r#"{"purchase":{"term_months":"many"}}"#,
+            r#"{"claim":{"reason":"CLAIM_REASON_BORED"}}"#,
+            r#"{"evaluated_at":"2026-01-06 10:00:00Z"}"#,
+            r#"{"evaluated_at":"2026-02-30T10:00:00Z"}"#,
+            r#"{"claim":{"outage":{"duration":"2 days"}}}"#,
+            r#"{"policy_id":"x"} trailing"#,
+        ];
+        let mut text = String::new();
+        for line in bad {
+            text.push_str(line);
+            text.push('\n');
+            text.push_str(good);
+            text.push('\n');
+        }
+        let (summary, out) = run_text(Kind::Evaluate, &text, 2);
+        assert_eq!(
+            summary,
+            Summary {
+                lines: 2 * bad.len() as u64,
+                failed: bad.len() as u64
+            }
+        );
+        let answers: Vec<&str> = out.lines().collect();
+        for (i, line) in bad.iter().enumerate() {
+            let reflect = json::from_json::<pb::EvaluateClaimRequest>(line).unwrap_err();
+            let expected = serde_json::json!({
+                "line": 2 * i + 1,
+                "code": "INVALID_ARGUMENT",
+                "message": format!("not an EvaluateClaimRequest in the proto3 JSON mapping: {reflect}"),
+                "field_violations": [],
+            });
+            let answer: serde_json::Value = serde_json::from_str(answers[2 * i]).unwrap();
+            assert_eq!(answer, expected, "{line}");
+            assert!(answers[2 * i].starts_with(&format!("{{\"line\":{},", 2 * i + 1)));
+            let answer: serde_json::Value = serde_json::from_str(answers[2 * i + 1]).unwrap();
+            assert_eq!(answer["decision"], "DECISION_DENIED", "{}", answers[2 * i + 1]);
+        }
+    }
+
+    #[test]
+    fn lines_and_newlines_are_found_as_a_byte_search_finds_them() {
+        let texts = [
+            &b""[..],
+            b"\n",
+            b"a",
+            b"a\n",
+            b"\n\n",
+            b"0123456789abcdef\n0123456\n\n01234567",
+            b"01234567\n",
+            b"0123456\n",
+            b"\x8a\x0a\x0b\xff\x09\x8a\x8a\x8a\x8a\x0a",
+        ];
+        for text in texts {
+            let expected: Vec<&[u8]> = text.split(|b| *b == b'\n').collect();
+            assert_eq!(Lines(Some(text)).collect::<Vec<_>>(), expected, "{text:?}");
+            for start in 0..text.len() {
+                let rest = &text[start..];
+                assert_eq!(newline(rest), rest.iter().position(|b| *b == b'\n'), "{rest:?}");
+            }
+        }
     }
 
     #[test]
