@@ -44,20 +44,50 @@ fn method_phrase(m: RefundMethod, lang: Language) -> &'static str {
 /// "29,99 EUR" in French (decimal comma). The digits are those of the wire,
 /// rounded to the currency's minor unit.
 pub fn amount(m: Money, lang: Language) -> String {
-    let digits = m.to_string();
-    let digits = match lang {
-        Language::En => digits,
-        Language::Fr => digits.replace('.', ","),
-    };
-    format!("{digits} {}", m.currency())
+    Amount(m, lang).to_string()
+}
+
+/// [`amount`] as a `Display`, written where it is used (no string of its own).
+#[derive(Clone, Copy, Debug)]
+pub struct Amount(pub Money, pub Language);
+
+impl std::fmt::Display for Amount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.1 {
+            Language::En => write!(f, "{}", self.0)?,
+            Language::Fr => write!(DecimalComma(f), "{}", self.0)?,
+        }
+        write!(f, " {}", self.0.currency())
+    }
+}
+
+/// Writes through to `f` with the decimal point as a comma.
+struct DecimalComma<'a, 'b>(&'a mut std::fmt::Formatter<'b>);
+
+impl Write for DecimalComma<'_, '_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let mut parts = s.split('.');
+        if let Some(first) = parts.next() {
+            self.0.write_str(first)?;
+        }
+        for part in parts {
+            self.0.write_char(',')?;
+            self.0.write_str(part)?;
+        }
+        Ok(())
+    }
 }
 
 /// "Approved: refund of 29.99 EUR to the original payment method. <reason messages>"
 /// / "Acceptée : remboursement de 29,99 EUR sur le moyen de paiement d'origine. <...>"
 pub fn explanation(out: &Outcome, lang: Language) -> String {
-    let mut text = String::with_capacity(256);
+    // Sized once for the whole paragraph: the phrases before the reasons
+    // take under 160 bytes.
+    let reasons: usize = out.reasons.iter().map(|r| r.message(lang).len() + 1).sum();
+    let missing: usize = out.missing_information.iter().map(|f| f.path().len() + 2).sum();
+    let mut text = String::with_capacity(160 + reasons + missing + if missing > 0 { 32 } else { 0 });
     text.push_str(decision_phrase(out.decision, lang));
-    let sum = amount(out.refund_amount, lang);
+    let sum = Amount(out.refund_amount, lang);
     let method = method_phrase(out.refund_method, lang);
     let _ = match (lang, out.refund_amount.is_zero(), out.decision) {
         (Language::En, true, Decision::NeedsReview) => write!(text, ": no amount recommended."),

@@ -11,6 +11,8 @@
 //! (`SerializeToString(deterministic=True)` in Python, `Deterministic: true`
 //! in Go), which `interop/test_interop.py` checks.
 
+use std::cell::Cell;
+
 use chrono::{DateTime, Utc};
 use prost::Message;
 use ring::digest::{digest, SHA256};
@@ -26,7 +28,7 @@ pub const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// The canonical bytes so far, the request's part alone: the policy's
 /// version is known only once the request has been decoded. The digest is
 /// taken once over all the parts, in one buffer (one `digest` call costs
-/// less than a context fed part by part).
+/// less than a context fed part by part), the thread's reused scratch.
 pub struct Canonical(Vec<u8>);
 
 /// Room for the four short parts after the request: policy id, version,
@@ -48,7 +50,9 @@ impl Canonical {
         // The trace flag changes what is shown, not what is decided.
         let explain = std::mem::take(&mut request.explain);
         let len = request.encoded_len();
-        let mut bytes = Vec::with_capacity(8 + len + TAIL);
+        let mut bytes = SCRATCH.take();
+        bytes.clear();
+        bytes.reserve(8 + len + TAIL);
         bytes.extend_from_slice(&(len as u64).to_be_bytes());
         // Encoding into a buffer with room for the message cannot fail.
         let _ = request.encode(&mut bytes);
@@ -61,6 +65,7 @@ impl Canonical {
     /// Completes the bytes with the policy, its version, the rules edition
     /// and the engine version, and digests them.
     pub fn finish(mut self, policy: &PolicyMeta) -> DecisionId {
+        // (`self` goes back to the thread's scratch slot when dropped.)
         for part in [policy.id, policy.version, RULES_EDITION, ENGINE_VERSION] {
             put(&mut self.0, part.as_bytes());
         }
@@ -70,6 +75,23 @@ impl Canonical {
             *out = *byte;
         }
         DecisionId(id)
+    }
+}
+
+thread_local! {
+    /// The canonical bytes' buffer, reused from call to call on a thread.
+    static SCRATCH: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+}
+
+/// A buffer larger than this (a request near the message size limit) is
+/// not kept for the next call.
+const SCRATCH_KEPT: usize = 4096;
+
+impl Drop for Canonical {
+    fn drop(&mut self) {
+        if self.0.capacity() <= SCRATCH_KEPT {
+            SCRATCH.set(std::mem::take(&mut self.0));
+        }
     }
 }
 

@@ -287,11 +287,12 @@ fn decode_support(v: &mut Violations, s: pb::SupportHistory) -> Decoded<SupportH
 /// A Money at `field`; in `currency` when given (the purchase's), else in
 /// any ISO 4217 currency.
 fn decode_money(v: &mut Violations, m: &pb::Money, field: &str, currency: Option<Currency>) -> Decoded<Money> {
-    let code_field = format!("{field}.currency_code");
+    // The field's path is built only for a violation: a valid amount costs no string.
+    let code_field = || format!("{field}.currency_code");
     let currency = match currency {
         None => Currency::from_code(&m.currency_code).ok_or_else(|| {
             v.add(
-                code_field,
+                code_field(),
                 format!(
                     "currency code {:?} is not an ISO 4217 code of three upper-case letters",
                     m.currency_code
@@ -301,7 +302,7 @@ fn decode_money(v: &mut Violations, m: &pb::Money, field: &str, currency: Option
         Some(c) if m.currency_code == c.code() => c,
         Some(c) => {
             return Err(v.add(
-                code_field,
+                code_field(),
                 format!(
                     "currency {:?} differs from the purchase's currency {:?}",
                     m.currency_code,
