@@ -21,7 +21,28 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // An EvaluateClaims item's error is tonic-types' google.rpc.Status, the
     // very type a unary call's `grpc-status-details-bin` decodes to.
     config.extern_path(".google.rpc.Status", "::tonic_types::Status");
-    tonic_prost_build::configure().compile_fds_with_config(fds, config)?;
+    // The messages and the client; the server is generated below.
+    tonic_prost_build::configure()
+        .build_server(false)
+        .compile_fds_with_config(fds.clone(), config)?;
+
+    // The server alone, over the messages above, except that EvaluateClaim
+    // answers with the encode-only `grpc::answer::EvaluateClaimAnswer`
+    // (the same bytes as an EvaluateClaimResponse, written without copying
+    // the policies' texts into owned strings first).
+    let server_out = out.join("server");
+    fs::create_dir_all(&server_out)?;
+    let mut server = prost_build::Config::new();
+    server.extern_path(".refund.eligibility.v1", "crate::grpc::pb");
+    server.extern_path(
+        ".refund.eligibility.v1.EvaluateClaimResponse",
+        "crate::grpc::answer::EvaluateClaimAnswer",
+    );
+    server.extern_path(".google.rpc.Status", "::tonic_types::Status");
+    tonic_prost_build::configure()
+        .build_client(false)
+        .out_dir(&server_out)
+        .compile_fds_with_config(fds, server)?;
 
     // google.rpc.BadRequest, for reflection only (no Rust code generated).
     let details = "proto/google/rpc/error_details.proto";

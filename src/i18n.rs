@@ -86,10 +86,18 @@ pub fn explanation(out: &Outcome, lang: Language) -> String {
     let reasons: usize = out.reasons.iter().map(|r| r.message(lang).len() + 1).sum();
     let missing: usize = out.missing_information.iter().map(|f| f.path().len() + 2).sum();
     let mut text = String::with_capacity(160 + reasons + missing + if missing > 0 { 32 } else { 0 });
-    text.push_str(decision_phrase(out.decision, lang));
+    // Writing to a String cannot fail.
+    let _ = write_explanation(&mut text, out, lang);
+    text
+}
+
+/// [`explanation`], written to `text` (the unary answer writes it straight
+/// into its wire buffer).
+pub fn write_explanation(text: &mut impl Write, out: &Outcome, lang: Language) -> std::fmt::Result {
+    text.write_str(decision_phrase(out.decision, lang))?;
     let sum = Amount(out.refund_amount, lang);
     let method = method_phrase(out.refund_method, lang);
-    let _ = match (lang, out.refund_amount.is_zero(), out.decision) {
+    match (lang, out.refund_amount.is_zero(), out.decision) {
         (Language::En, true, Decision::NeedsReview) => write!(text, ": no amount recommended."),
         (Language::Fr, true, Decision::NeedsReview) => write!(text, " : aucun montant recommandé."),
         (Language::En, true, Decision::NeedsInformation) => write!(text, ": amount to be determined."),
@@ -109,25 +117,25 @@ pub fn explanation(out: &Outcome, lang: Language) -> String {
         }
         (Language::En, false, _) => write!(text, ": refund of {sum}{method}."),
         (Language::Fr, false, _) => write!(text, " : remboursement de {sum}{method}."),
-    };
+    }?;
     for reason in out.reasons.iter() {
-        text.push(' ');
-        text.push_str(reason.message(lang));
+        text.write_char(' ')?;
+        text.write_str(reason.message(lang))?;
     }
     if !out.missing_information.is_empty() {
-        text.push_str(match lang {
+        text.write_str(match lang {
             Language::En => " Missing: ",
             Language::Fr => " Informations manquantes : ",
-        });
+        })?;
         for (i, field) in out.missing_information.iter().enumerate() {
             if i > 0 {
-                text.push_str(", ");
+                text.write_str(", ")?;
             }
-            text.push_str(field.path());
+            text.write_str(field.path())?;
         }
-        text.push('.');
+        text.write_char('.')?;
     }
-    text
+    Ok(())
 }
 
 /// A short description of an alternative for the agent to offer.

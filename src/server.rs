@@ -16,7 +16,7 @@ use tonic_health::ServingStatus;
 
 use crate::connection::{Connection, Limits};
 use crate::grpc::pb;
-use crate::grpc::pb::eligibility_service_server::EligibilityServiceServer;
+use crate::grpc::pb::served::eligibility_service_server::EligibilityServiceServer;
 use crate::grpc::service::EligibilityApi;
 use crate::grpc::stream::StreamLimits;
 use crate::layers::shed::ShedLayer;
@@ -27,7 +27,7 @@ use crate::telemetry::TelemetryLayer;
 /// The service name health checks and reflection use (the generated one).
 /// Its health (and the overall `""`) turns NOT_SERVING when shutdown
 /// starts: readiness.
-pub const SERVICE_NAME: &str = pb::eligibility_service_server::SERVICE_NAME;
+pub const SERVICE_NAME: &str = pb::served::eligibility_service_server::SERVICE_NAME;
 
 /// A health service name that stays SERVING while the process answers at
 /// all, drain included: liveness, so a draining pod is not restarted.

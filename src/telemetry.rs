@@ -37,7 +37,7 @@ use http_body::{Body, Frame, SizeHint};
 use hyper::body::Bytes;
 use tonic::Code;
 
-use crate::grpc::pb::eligibility_service_server::SERVICE_NAME;
+use crate::grpc::pb::served::eligibility_service_server::SERVICE_NAME;
 use crate::metrics::Metrics;
 use crate::observe::{CallFacts, Decided, DecisionTally, Facts};
 use crate::otel::{self, LogTraceId};

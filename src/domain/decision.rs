@@ -115,10 +115,9 @@ pub struct Timeline {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct DecisionId(pub [u8; 32]);
 
-impl std::fmt::Display for DecisionId {
-    /// One write of 64 characters: a `write!` per byte would cost the
-    /// decision log line more than the whole access line it replaces.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl DecisionId {
+    /// The 64 lowercase hex digits, on the stack.
+    pub fn hex(&self) -> Hex {
         fn digit(nibble: u8) -> u8 {
             if nibble < 10 {
                 b'0' + nibble
@@ -133,7 +132,26 @@ impl std::fmt::Display for DecisionId {
                 *low = digit(byte & 0x0f);
             }
         }
-        f.write_str(std::str::from_utf8(&hex).map_err(|_| std::fmt::Error)?)
+        Hex(hex)
+    }
+}
+
+/// A decision id's hex digits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Hex([u8; 64]);
+
+impl Hex {
+    pub fn as_str(&self) -> &str {
+        // Only ASCII hex digits are ever written.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Display for DecisionId {
+    /// One write of 64 characters: a `write!` per byte would cost the
+    /// decision log line more than the whole access line it replaces.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.hex().as_str())
     }
 }
 

@@ -4,6 +4,7 @@
 //! validated domain values (and can fail, naming every bad field), [`encode`]
 //! turns domain answers into wire responses (and cannot fail).
 
+pub mod answer;
 pub mod decision_id;
 pub mod decode;
 pub mod encode;

@@ -12,6 +12,12 @@
 
 tonic::include_proto!("refund.eligibility.v1");
 
+/// The generated server (build.rs): EligibilityService over the messages
+/// above, EvaluateClaim answering with `grpc::answer::EvaluateClaimAnswer`.
+pub mod served {
+    include!(concat!(env!("OUT_DIR"), "/server/refund.eligibility.v1.rs"));
+}
+
 /// The encoded descriptor set, served by server reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("eligibility_descriptor");
 

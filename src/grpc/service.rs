@@ -8,14 +8,14 @@ use tokio::sync::watch;
 use tonic::{Code, Request, Response, Status, Streaming};
 use tonic_types::{ErrorDetails, StatusExt};
 
-use super::decision_id::{Canonical, ENGINE_VERSION};
+use super::answer::{Answer, EvaluateClaimAnswer};
+use super::decision_id::Canonical;
 use super::decode::{self, RequestError};
 use super::encode;
 use super::pb;
-use super::pb::eligibility_service_server::EligibilityService;
+use super::pb::served::eligibility_service_server::EligibilityService;
 use super::stream::{self, AnswerStream, StreamLimits};
 use crate::domain::claim::Language;
-use crate::domain::decision::Outcome;
 use crate::domain::trace::Recorder;
 use crate::engine;
 use crate::observe::CallFacts;
@@ -66,17 +66,23 @@ pub fn evaluate(
     request: pb::EvaluateClaimRequest,
     now: DateTime<Utc>,
 ) -> Result<pb::EvaluateClaimResponse, RequestError> {
-    decide(request, now).map(|decided| decided.response)
+    decide(request, now).map(|decided| decided.answer.into_message())
 }
 
-/// A decided claim: the answer, and what the observer records of it.
+/// [`evaluate`], the answer before it is written: `Answer::encode` gives
+/// the bytes the unary RPC sends, `Answer::into_message` the owned message.
+pub fn evaluate_answer(request: pb::EvaluateClaimRequest, now: DateTime<Utc>) -> Result<Answer, RequestError> {
+    decide(request, now).map(|decided| decided.answer)
+}
+
+/// A decided claim: the answer, and the policy the observer records.
 pub(super) struct Decided {
-    pub(super) outcome: Outcome,
     pub(super) policy: PolicyId,
-    pub(super) response: pb::EvaluateClaimResponse,
+    pub(super) answer: Answer,
 }
 
-/// [`evaluate`], also handing back the domain decision for the observer.
+/// [`evaluate`], the answer still in its encode-only form (what the unary
+/// RPC sends; the stream and the CLI turn it into the owned message).
 pub(super) fn decide(mut request: pb::EvaluateClaimRequest, now: DateTime<Utc>) -> Result<Decided, RequestError> {
     let canonical = Canonical::of_request(&mut request, now);
     let input = decode::decode_evaluate(request, now)?;
@@ -85,21 +91,17 @@ pub(super) fn decide(mut request: pb::EvaluateClaimRequest, now: DateTime<Utc>) 
     let lang = encode::language(input.language, meta);
     // The trace is recorded only on request: without it the engine runs with
     // the no-op tracer, which compiles away.
-    let mut recorder = input.explain.then(Recorder::new);
-    let outcome = match &mut recorder {
-        Some(rec) => engine::evaluate_traced(input.policy, &input.request, rec),
-        None => engine::evaluate(input.policy, &input.request),
+    let (outcome, trace) = if input.explain {
+        let mut recorder = Recorder::new();
+        let outcome = engine::evaluate_traced(input.policy, &input.request, &mut recorder);
+        (outcome, encode::trace(&recorder, lang))
+    } else {
+        (engine::evaluate(input.policy, &input.request), Vec::new())
     };
-    let mut response = encode::evaluate_response(&outcome, meta, lang, input.request_id, input.request.evaluated_at);
-    if let Some(rec) = &recorder {
-        response.trace = encode::trace(rec, lang);
-    }
-    response.decision_id = id.to_string();
-    response.engine_version = ENGINE_VERSION.to_owned();
+    let evaluated_at = input.request.evaluated_at;
     Ok(Decided {
-        outcome,
         policy: input.policy,
-        response,
+        answer: Answer::new(outcome, meta, lang, input.request_id, evaluated_at, id, trace),
     })
 }
 
@@ -132,7 +134,7 @@ impl EligibilityService for EligibilityApi {
     async fn evaluate_claim(
         &self,
         request: Request<pb::EvaluateClaimRequest>,
-    ) -> Result<Response<pb::EvaluateClaimResponse>, Status> {
+    ) -> Result<Response<EvaluateClaimAnswer>, Status> {
         let observer = observer(&request);
         let message = request.into_inner();
         if let Some(facts) = &observer {
@@ -141,19 +143,15 @@ impl EligibilityService for EligibilityApi {
         }
         let decided = decide(message, Utc::now())?;
         if let Some(facts) = &observer {
-            let amount = decided
-                .response
-                .refund_amount
-                .as_ref()
-                .map_or("", |m| m.amount.as_str());
+            let answer = &decided.answer;
             facts.set_decided(
-                &decided.outcome,
+                answer.outcome(),
                 decided.policy.meta(),
-                &decided.response.decision_id,
-                amount,
+                answer.decision_id().hex().as_str(),
+                answer.amount().as_str(),
             );
         }
-        Ok(Response::new(decided.response))
+        Ok(Response::new(decided.answer.encode()))
     }
 
     async fn quote_refund(

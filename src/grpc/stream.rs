@@ -127,8 +127,8 @@ fn answer(index: u64, request: pb::EvaluateClaimRequest, report: &mut Report) ->
     report.items += 1;
     let result = match decide(request, Utc::now()) {
         Ok(decided) => {
-            report.decisions.add(decided.policy, decided.outcome.decision);
-            pb::evaluate_claims_response::Result::Response(decided.response)
+            report.decisions.add(decided.policy, decided.answer.outcome().decision);
+            pb::evaluate_claims_response::Result::Response(decided.answer.into_message())
         }
         Err(e) => {
             report.errors += 1;
