@@ -56,6 +56,13 @@ where
         .parse()
         .map_err(|e: tracing_subscriber::filter::ParseError| LogInitError::Level(level.to_owned(), e.to_string()))?;
     let filter = filter.with_target(crate::otel::SPAN_TARGET, LevelFilter::OFF);
+    let direct_enabled = filter.would_enable(DECISION_TARGET, &tracing::Level::INFO);
+    let writer = Shared(std::sync::Arc::new(writer));
+    let direct = Direct {
+        format,
+        enabled: direct_enabled,
+        sink: Box::new(writer.clone()),
+    };
     let lines = match format {
         LogFormat::Text => tracing_subscriber::fmt::layer()
             .event_format(TextLine::default())
@@ -86,7 +93,178 @@ where
     tracing_subscriber::registry()
         .with(layers)
         .try_init()
-        .map_err(|_| LogInitError::AlreadyInstalled)
+        .map_err(|_| LogInitError::AlreadyInstalled)?;
+    // Installed with the subscriber, once per process.
+    DIRECT.set(direct).map_err(|_| LogInitError::AlreadyInstalled)
+}
+
+/// The decision line's target (`--decision-log`, one line per decision).
+pub const DECISION_TARGET: &str = "refund_eligibility::decision";
+
+/// The writer the log layer was given, shared with [`write_decision_line`].
+struct Shared<W>(std::sync::Arc<W>);
+
+impl<W> Clone for Shared<W> {
+    fn clone(&self) -> Self {
+        Shared(std::sync::Arc::clone(&self.0))
+    }
+}
+
+impl<'a, W: tracing_subscriber::fmt::MakeWriter<'a>> tracing_subscriber::fmt::MakeWriter<'a> for Shared<W> {
+    type Writer = W::Writer;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        self.0.make_writer()
+    }
+}
+
+/// Where [`write_decision_line`] writes: the log layer's writer.
+trait LineSink: Send + Sync {
+    fn write_line(&self, line: &[u8]);
+}
+
+impl<W> LineSink for Shared<W>
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync,
+{
+    fn write_line(&self, line: &[u8]) {
+        use std::io::Write as _;
+        // As the log layer does: a line that cannot be written is dropped.
+        let _ = self.0.make_writer().write_all(line);
+    }
+}
+
+/// The decision line's own path, set up by [`init_logging_traced`].
+struct Direct {
+    format: LogFormat,
+    /// Whether the level filter lets the decision line through.
+    enabled: bool,
+    sink: Box<dyn LineSink>,
+}
+
+static DIRECT: std::sync::OnceLock<Direct> = std::sync::OnceLock::new();
+
+/// A field value of a line written by [`write_decision_line`].
+#[derive(Clone, Copy, Debug)]
+pub enum LineValue<'a> {
+    /// Text: as is in the text format, a JSON string in JSON (what a `%`
+    /// field of a tracing event gives).
+    Text(&'a str),
+    /// A number.
+    Number(u64),
+}
+
+/// Writes the decision line, the service's one line per decided claim,
+/// without going through the tracing subscriber: formatted into a reused
+/// per-thread buffer and written with one call to the log writer. The bytes
+/// are those the log layer writes for the same event (text or JSON; the
+/// tests compare them), so a reader sees no difference. Returns `false`
+/// when the process's logger was not set up by [`init_logging_traced`]:
+/// the caller then emits the line as a tracing event.
+pub fn write_decision_line(message: &str, fields: &[(&str, LineValue<'_>)]) -> bool {
+    let Some(direct) = DIRECT.get() else {
+        return false;
+    };
+    if direct.enabled {
+        LINE.with_borrow_mut(|line| {
+            line.clear();
+            let now = chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now());
+            format_line(line, direct.format, &now, DECISION_TARGET, message, fields);
+            direct.sink.write_line(line.as_bytes());
+        });
+    }
+    true
+}
+
+thread_local! {
+    /// The line being written, reused from line to line on a thread.
+    static LINE: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+/// One info-level line of `target` in `format`, as tracing-subscriber's
+/// text (the default format) or JSON layer (flattened, no span) writes it.
+pub(crate) fn format_line(
+    line: &mut String,
+    format: LogFormat,
+    now: &chrono::DateTime<chrono::Utc>,
+    target: &str,
+    message: &str,
+    fields: &[(&str, LineValue<'_>)],
+) {
+    use std::fmt::Write as _;
+    match format {
+        LogFormat::Text => {
+            if write_timestamp(line, now).is_none() {
+                let _ = write!(line, "{}", now.format("%Y-%m-%dT%H:%M:%S%.6fZ"));
+            }
+            line.push_str("  INFO ");
+            line.push_str(target);
+            line.push_str(": ");
+            line.push_str(message);
+            for (name, value) in fields {
+                line.push(' ');
+                line.push_str(name);
+                line.push('=');
+                match value {
+                    LineValue::Text(text) => line.push_str(text),
+                    LineValue::Number(n) => {
+                        let _ = write_u64(line, *n);
+                    }
+                }
+            }
+        }
+        LogFormat::Json => {
+            line.push_str("{\"timestamp\":\"");
+            if write_timestamp(line, now).is_none() {
+                let _ = write!(line, "{}", now.format("%Y-%m-%dT%H:%M:%S%.6fZ"));
+            }
+            line.push_str("\",\"level\":\"INFO\",\"message\":");
+            json_string(line, message);
+            for (name, value) in fields {
+                line.push(',');
+                json_string(line, name);
+                line.push(':');
+                match value {
+                    LineValue::Text(text) => json_string(line, text),
+                    LineValue::Number(n) => {
+                        let _ = write_u64(line, *n);
+                    }
+                }
+            }
+            line.push_str(",\"target\":");
+            json_string(line, target);
+            line.push('}');
+        }
+    }
+    line.push('\n');
+}
+
+/// `text` as a JSON string, escaped as serde_json escapes it: `"`, `\\`
+/// and the control characters (`\n`, `\r`, `\t`, `\b`, `\f` by name, the
+/// others as `\u00XX`).
+fn json_string(line: &mut String, text: &str) {
+    use std::fmt::Write as _;
+    line.push('"');
+    let mut rest = text;
+    while let Some(at) = rest.find(|c: char| c == '"' || c == '\\' || c < ' ') {
+        line.push_str(rest.get(..at).unwrap_or_default());
+        let c = rest.get(at..).and_then(|r| r.chars().next()).unwrap_or(' ');
+        match c {
+            '"' => line.push_str("\\\""),
+            '\\' => line.push_str("\\\\"),
+            '\n' => line.push_str("\\n"),
+            '\r' => line.push_str("\\r"),
+            '\t' => line.push_str("\\t"),
+            '\u{8}' => line.push_str("\\b"),
+            '\u{c}' => line.push_str("\\f"),
+            other => {
+                let _ = write!(line, "\\u{:04x}", u32::from(other));
+            }
+        }
+        rest = rest.get(at + c.len_utf8()..).unwrap_or_default();
+    }
+    line.push_str(rest);
+    line.push('"');
 }
 
 /// Targets whose lines [`TextLine`] writes itself: the per-call lines.

@@ -38,6 +38,7 @@ use hyper::body::Bytes;
 use tonic::Code;
 
 use crate::grpc::pb::served::eligibility_service_server::SERVICE_NAME;
+use crate::logging;
 use crate::metrics::Metrics;
 use crate::observe::{CallFacts, Decided, DecisionTally, Facts};
 use crate::otel::{self, LogTraceId};
@@ -266,26 +267,74 @@ fn log_call(
 
 /// The decision line of a decided EvaluateClaim call, in place of its access
 /// line. Its target names the method. The closed-set strings (and the
-/// request id, which holds only `[A-Za-z0-9-_.:/+=]`) are written with
-/// `Display`: nothing to escape, and the escaping formatter would make the
-/// line cost more than the access line it replaces; for the same reason the
-/// latency is whole microseconds (an integer) rather than a float of
-/// milliseconds, whose formatting costs a thousand instructions.
+/// request id, which holds only `[A-Za-z0-9-_.:/+=]`) are written as they
+/// are in the text format (JSON strings in JSON), and the latency is whole
+/// microseconds. With the service's logger the line is written directly
+/// ([`logging::write_decision_line`]: the same bytes the log layer would
+/// write, at a third of the instructions); under another subscriber it is a
+/// tracing event with the same fields.
 fn log_decision(code: &'static str, elapsed: Duration, facts: &Facts, decided: &Decided, trace_id: LogTraceId) {
+    use logging::LineValue::{Number, Text};
+    use std::fmt::Write as _;
+    thread_local! {
+        /// The reason codes and the trace id, written once per line.
+        static VALUES: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+    }
+    VALUES.with_borrow_mut(|values| {
+        values.clear();
+        let _ = write!(values, "{}", decided.reasons);
+        let reasons_end = values.len();
+        let _ = write!(values, "{trace_id}");
+        let (reasons, trace) = values.split_at(reasons_end);
+        let fields = [
+            ("grpc_code", Text(code)),
+            (
+                "latency_us",
+                Number(u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX)),
+            ),
+            ("request_id", Text(facts.request_id.as_deref().unwrap_or("-"))),
+            ("decision_id", Text(decided.decision_id.as_str())),
+            ("policy", Text(facts.policy.unwrap_or("-"))),
+            ("policy_version", Text(decided.policy_version)),
+            ("rules_edition", Text(decided.rules_edition)),
+            ("decision", Text(facts.decision.unwrap_or("-"))),
+            ("amount", Text(decided.amount.as_str())),
+            ("currency", Text(decided.currency.code())),
+            ("reasons", Text(reasons)),
+            ("trace_id", Text(trace)),
+        ];
+        if !logging::write_decision_line("decision", &fields) {
+            decision_event(&fields);
+        }
+    });
+}
+
+/// The decision line as a tracing event, when the process's logger is not
+/// the service's own (a library user's subscriber): the same fields.
+fn decision_event(fields: &[(&str, logging::LineValue<'_>); 12]) {
+    use logging::LineValue::{Number, Text};
+    let text = |i: usize| match fields.get(i) {
+        Some((_, Text(t))) => *t,
+        _ => "-",
+    };
+    let latency_us = match fields.get(1) {
+        Some((_, Number(n))) => *n,
+        _ => 0,
+    };
     tracing::info!(
         target: "refund_eligibility::decision",
-        grpc_code = %code,
-        latency_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
-        request_id = %facts.request_id.as_deref().unwrap_or("-"),
-        decision_id = %decided.decision_id,
-        policy = %facts.policy.unwrap_or("-"),
-        policy_version = %decided.policy_version,
-        rules_edition = %decided.rules_edition,
-        decision = %facts.decision.unwrap_or("-"),
-        amount = %decided.amount,
-        currency = %decided.currency,
-        reasons = %decided.reasons,
-        trace_id = %trace_id,
+        grpc_code = %text(0),
+        latency_us,
+        request_id = %text(2),
+        decision_id = %text(3),
+        policy = %text(4),
+        policy_version = %text(5),
+        rules_edition = %text(6),
+        decision = %text(7),
+        amount = %text(8),
+        currency = %text(9),
+        reasons = %text(10),
+        trace_id = %text(11),
         "decision"
     );
 }
@@ -460,6 +509,93 @@ impl<B: Body> Body for ObservedBody<B> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The direct decision line and the tracing event it stands for give
+    /// the same line, text and JSON, timestamps aside.
+    #[test]
+    fn the_direct_decision_line_is_the_tracing_line() {
+        use std::io;
+        use std::sync::{Arc, Mutex};
+
+        use tracing_subscriber::layer::SubscriberExt;
+        use tracing_subscriber::Layer;
+
+        use crate::logging::{LineValue::Number, LineValue::Text, LogFormat};
+
+        #[derive(Clone, Default)]
+        struct Buffer(Arc<Mutex<Vec<u8>>>);
+        impl io::Write for Buffer {
+            fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+                self.0
+                    .lock()
+                    .map_err(|_| io::Error::other("poisoned"))?
+                    .extend_from_slice(bytes);
+                Ok(bytes.len())
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let text =
+            |b: &Buffer| String::from_utf8(b.0.lock().map(|v| v.clone()).unwrap_or_default()).unwrap_or_default();
+        // The timestamp is the first 27 bytes of a text line and the value
+        // of the first JSON key.
+        let untimed = |line: &str| -> String {
+            match line.strip_prefix("{\"timestamp\":\"") {
+                Some(rest) => rest.get(27..).unwrap_or_default().to_owned(),
+                None => line.get(27..).unwrap_or_default().to_owned(),
+            }
+        };
+
+        let fields = [
+            ("grpc_code", Text("OK")),
+            ("latency_us", Number(318)),
+            ("request_id", Text("req-7:a/b+c=")),
+            (
+                "decision_id",
+                Text("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"),
+            ),
+            ("policy", Text("iptv-smarters-pro")),
+            ("policy_version", Text("2025-01")),
+            ("rules_edition", Text("2026-12-02")),
+            ("decision", Text("APPROVED")),
+            ("amount", Text("29.99")),
+            ("currency", Text("EUR")),
+            ("reasons", Text("WITHIN_48H,STATUTORY_WITHDRAWAL")),
+            ("trace_id", Text("quote\" back\\slash \n tab\t \u{1}")),
+        ];
+        for format in [LogFormat::Text, LogFormat::Json] {
+            let event = Buffer::default();
+            let writer = event.clone();
+            let layer = match format {
+                LogFormat::Text => tracing_subscriber::fmt::layer()
+                    .event_format(crate::logging::TextLine::default())
+                    .with_writer(move || writer.clone())
+                    .boxed(),
+                LogFormat::Json => tracing_subscriber::fmt::layer()
+                    .json()
+                    .flatten_event(true)
+                    .with_current_span(false)
+                    .with_span_list(false)
+                    .with_writer(move || writer.clone())
+                    .boxed(),
+            };
+            tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || decision_event(&fields));
+            let mut direct = String::new();
+            let now = chrono::Utc::now();
+            crate::logging::format_line(
+                &mut direct,
+                format,
+                &now,
+                "refund_eligibility::decision",
+                "decision",
+                &fields,
+            );
+            let from_event = text(&event);
+            assert_eq!(untimed(&direct), untimed(&from_event), "{format:?}");
+            assert!(direct.ends_with('\n') && direct.contains("amount"), "{direct}");
+        }
+    }
 
     #[test]
     fn only_known_methods_become_labels() {
