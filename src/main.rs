@@ -15,7 +15,9 @@ use refund_eligibility::server;
 
 /// mimalloc instead of glibc's malloc: a served call allocates a few dozen
 /// small blocks, which mimalloc's per-thread free lists hand out in fewer
-/// instructions (measured in BENCHMARKS.md). The library sets no allocator;
+/// instructions (measured in BENCHMARKS.md). Built with `no_thp`, so its
+/// arenas stay off transparent huge pages and the idle RSS stays near that of
+/// glibc's malloc. The library sets no allocator;
 /// the property tests install this one too, so the engine runs under it.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
