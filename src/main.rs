@@ -186,7 +186,7 @@ fn serve_main(args: ServeArgs) -> ExitCode {
 async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     let metrics = args.metrics_listen.0.map(|_| Arc::new(Metrics::new()));
     let config = args.server_config(metrics.clone())?;
-    let listener = tokio::net::TcpListener::bind(args.listen).await?;
+    let listener = server::bind(args.listen)?;
     let (stop_metrics, metrics_stopped) = tokio::sync::oneshot::channel::<()>();
     let metrics_task = match (args.metrics_listen.0, metrics) {
         (Some(addr), Some(metrics)) => {

@@ -159,6 +159,30 @@ pub const HTTP2_MAX_PENDING_ACCEPT_RESET_STREAMS: usize = 20;
 /// closes the connection with GOAWAY ENHANCE_YOUR_CALM (hyper's default).
 pub const HTTP2_MAX_LOCAL_ERROR_RESET_STREAMS: usize = 1024;
 
+/// Connections the kernel may hold completed for the server before it
+/// accepts them (`listen(2)`'s backlog; the kernel caps it at
+/// `net.core.somaxconn`, 4096 by default). tokio's default is 1024: a burst
+/// of connections over it, a flood or a fleet of clients reconnecting at
+/// once, has its SYNs dropped and retried after one second, then three,
+/// while those over `--max-connections` could have been accepted and closed
+/// at once.
+pub const LISTEN_BACKLOG: u32 = 4096;
+
+/// Binds the gRPC listener with [`LISTEN_BACKLOG`].
+pub fn bind(addr: std::net::SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    // As std's and tokio's `TcpListener::bind` do on Unix: a restarted server
+    // can bind while the old one's connections are in TIME_WAIT.
+    #[cfg(unix)]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     #[error("transport: {0}")]

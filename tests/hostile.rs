@@ -165,7 +165,8 @@ struct Server {
 }
 
 async fn start(config: ServerConfig) -> Server {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    // The binary's listener, with its backlog: the connection flood relies on it.
+    let listener = server::bind("127.0.0.1:0".parse().unwrap()).unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let handle = tokio::spawn(server::run(
