@@ -532,7 +532,7 @@ async fn main() {
         let _ = writeln!(
             out,
             "\nfleet: one core serves about {per_core:.0} EvaluateClaim/s (server CPU); 50 000 claims/s need {:.1} cores at 100 % \
-             and {:.1} at a 60 % target, i.e. {} one-core pods (or {} two-core pods) at 60 %",
+             and {:.1} at a 60 % target, i.e. one-core pods: {}, or two-core pods: {}, at 60 %",
             50_000.0 / per_core,
             50_000.0 / (per_core * 0.6),
             (50_000.0 / (per_core * 0.6)).ceil(),
